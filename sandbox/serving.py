@@ -1,0 +1,64 @@
+"""Run an ASGI app (an emulator) on a loopback port in a background thread.
+
+Tests start each emulator on a free port with ``served(app)``; ``eventsync sandbox`` runs
+them on fixed ports. The emulators import nothing of the engine (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    host: str
+    port: int
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start(app: object, host: str = "127.0.0.1", port: int | None = None) -> Served:
+    """Start ``app`` under uvicorn in a daemon thread and wait until it accepts connections."""
+    port = port or free_port(host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"served-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"server on {host}:{port} failed to start")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"server on {host}:{port} did not start within 15 s")
+        time.sleep(0.01)
+    return Served(host, port, server, thread)
+
+
+@contextmanager
+def served(app: object, host: str = "127.0.0.1", port: int | None = None) -> Iterator[Served]:
+    s = start(app, host, port)
+    try:
+        yield s
+    finally:
+        s.stop()

