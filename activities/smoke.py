@@ -18,4 +18,6 @@ class PingResult(BaseModel):
 
 @activity.defn
 async def ping(inp: PingInput) -> PingResult:
-    return PingResult(echo=inp.message, engine_version=eventsync.__version__, worker=activity.info().task_queue)
+    return PingResult(
+        echo=inp.message, engine_version=eventsync.__version__, worker=activity.info().task_queue
+    )

@@ -31,7 +31,9 @@ def build_worker(
     )
 
 
-async def run_worker(client: Client, task_queue: str = registry.TASK_QUEUE, stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    client: Client, task_queue: str = registry.TASK_QUEUE, stop: asyncio.Event | None = None
+) -> None:
     worker = build_worker(client, task_queue)
     if stop is None:
         await worker.run()

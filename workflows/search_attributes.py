@@ -13,7 +13,7 @@ EVENT = SearchAttributeKey.for_keyword("EventsyncEvent")
 RECORDS = SearchAttributeKey.for_keyword_list("EventsyncRecords")  # record keys held or parked
 STATUS = SearchAttributeKey.for_keyword("EventsyncStatus")  # running | parked | done | failed …
 
-ALL = [KIND, NAME, ACCOUNT, EVENT, RECORDS, STATUS]
+ALL: list[SearchAttributeKey] = [KIND, NAME, ACCOUNT, EVENT, RECORDS, STATUS]
 
 _TYPE_NAMES = {
     "KEYWORD": "Keyword",
@@ -30,5 +30,8 @@ def cli_flags() -> list[str]:
     """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
     flags: list[str] = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={_TYPE_NAMES[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        flags += [
+            "--search-attribute",
+            f"{key.name}={_TYPE_NAMES[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}",
+        ]
     return flags
