@@ -1,0 +1,80 @@
+"""Connections: where a system is and how to authenticate to it (secrets by reference)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, HttpUrl
+
+from eventsync.definitions.common import Name, SecretRef, Strict
+
+
+class NoAuth(Strict):
+    kind: Literal["none"] = "none"
+
+
+class BasicAuth(Strict):
+    kind: Literal["basic"] = "basic"
+    username: str
+    password: SecretRef
+    site: str | None = Field(
+        None, description="Eloqua company/site name: the user name sent is 'Site\\\\User'"
+    )
+
+
+class BearerAuth(Strict):
+    """A static bearer token (e.g. a HubSpot private-app token)."""
+
+    kind: Literal["bearer"] = "bearer"
+    token: SecretRef
+
+
+class ApiKeyAuth(Strict):
+    kind: Literal["api_key"] = "api_key"
+    key: SecretRef
+    name: str = Field("X-API-Key", description="header or query-parameter name")
+    location: Literal["header", "query"] = "header"
+
+
+class OAuth2ClientCredentials(Strict):
+    kind: Literal["oauth2_client_credentials"] = "oauth2_client_credentials"
+    token_url: HttpUrl
+    client_id: str
+    client_secret: SecretRef
+    scope: str | None = None
+    token_request: Literal["form", "query"] = Field(
+        "form",
+        description="'query' sends client_id/client_secret as query parameters of a GET (Marketo's identity endpoint)",
+    )
+    client_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+
+
+class OAuth2RefreshToken(Strict):
+    """Authorization-code grant done once out of band; we keep refreshing (Eloqua, Salesforce, HubSpot)."""
+
+    kind: Literal["oauth2_refresh_token"] = "oauth2_refresh_token"
+    token_url: HttpUrl
+    client_id: str
+    client_secret: SecretRef
+    refresh_token: SecretRef
+    client_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+
+
+Auth = Annotated[
+    NoAuth | BasicAuth | BearerAuth | ApiKeyAuth | OAuth2ClientCredentials | OAuth2RefreshToken,
+    Field(discriminator="kind"),
+]
+
+Vendor = Literal["http", "platform", "touchpoint", "marketo", "eloqua", "salesforce", "hubspot"]
+
+
+class Connection(Strict):
+    name: Name
+    vendor: Vendor = Field("http", description="which connector speaks to it (its errors, its cheapest read)")
+    base_url: HttpUrl
+    auth: Auth = Field(default_factory=NoAuth)
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="sent on every request (no secrets here)"
+    )
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    test_path: str | None = Field(None, description="path of the cheapest read for `connections test`")
