@@ -57,7 +57,9 @@ class WebhookConfig(BaseModel):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     answer: Answer = Field(default_factory=Answer)
     reject: list[RejectRule] = Field(default_factory=list)
-    records_path: str | None = Field(None, description="dotted path to the record list of a batch body")
+    records_path: str | None = Field(
+        default=None, description="dotted path to the record list of a batch body"
+    )
     batch_status: int = 207
 
 
