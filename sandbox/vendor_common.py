@@ -157,3 +157,11 @@ def admin_router(
         return {"released": waiting}
 
     return router
+
+
+async def form_fields(request: Any) -> dict[str, str]:
+    """An urlencoded body as a dict (python-multipart is not a dependency)."""
+    from urllib.parse import parse_qs
+
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
