@@ -14,7 +14,7 @@ The input is a `Registration` (below), which the Signal flow builds from platfor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -29,6 +29,7 @@ __all__ = [
     "Decision",
     "Registration",
     "RuleSet",
+    "SCOPE_ROOTS",
     "TagRule",
     "TaggedValue",
     "compile_rule",
@@ -77,23 +78,37 @@ class Registration:
     answers: Mapping[str, TaggedValue] = field(default_factory=dict)
     properties: Mapping[str, TaggedValue] = field(default_factory=dict)
 
-    def scope(self) -> dict[str, Any]:
-        """The JSON document that mapping expressions are evaluated against (see docs/transforms.md)."""
-        return {
-            "record": self.record,
-            "status": self.status,
-            "attendee_type": self.attendee_type,
-            "event": self.event,
-            "answers": {code: a.value for code, a in self.answers.items()},
-            "properties": {code: p.value for code, p in self.properties.items()},
-            "tags": {
+    def scope(self, roots: Collection[str] | None = None) -> dict[str, Any]:
+        """The JSON document that mapping expressions are evaluated against (see docs/transforms.md).
+
+        `roots` limits it to the top-level keys a compiled mapping actually reads.
+        """
+        want = SCOPE_ROOTS if roots is None else roots
+        scope: dict[str, Any] = {}
+        if "record" in want:
+            scope["record"] = self.record
+        if "status" in want:
+            scope["status"] = self.status
+        if "attendee_type" in want:
+            scope["attendee_type"] = self.attendee_type
+        if "event" in want:
+            scope["event"] = self.event
+        if "answers" in want:
+            scope["answers"] = {code: a.value for code, a in self.answers.items()}
+        if "properties" in want:
+            scope["properties"] = {code: p.value for code, p in self.properties.items()}
+        if "tags" in want:
+            scope["tags"] = {
                 "status": list(self.status_tags),
                 "attendee_type": list(self.attendee_type_tags),
                 "event": list(self.event_tags),
                 "answers": {code: list(a.tags) for code, a in self.answers.items()},
                 "properties": {code: list(p.tags) for code, p in self.properties.items()},
-            },
-        }
+            }
+        return scope
+
+
+SCOPE_ROOTS = frozenset({"record", "status", "attendee_type", "event", "answers", "properties", "tags"})
 
 
 # --------------------------------------------------------------------------- the rules
