@@ -59,10 +59,14 @@ class Rules(Strict):
     fields: list[FieldCondition] = Field(default_factory=list)
 
 
+def _default_events() -> list[EventType]:
+    return ["registration.created", "registration.status_changed"]
+
+
 class Source(Strict):
     account: str = Field(description="platform account code")
     events: list[EventType] = Field(
-        default_factory=lambda: ["registration.created", "registration.status_changed"],
+        default_factory=_default_events,
         min_length=1,
         description="trigger events (the catalogue is in docs/flows.md)",
     )
@@ -90,7 +94,7 @@ class WebhookDestination(Strict):
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     mappings: list[Mapping] = Field(
-        default_factory=lambda: [Mapping()],
+        default_factory=lambda: [Mapping(when_tag=None)],
         min_length=1,
         description="the first mapping whose when_tag matches (or has none) is used",
     )
@@ -128,7 +132,11 @@ class FlowDefinition(Strict):
     activate_for: Rules = Field(default_factory=Rules, description="which records this flow activates for")
     filters: Rules = Field(default_factory=Rules)
     destination: Destination
-    batching: Batching = Field(default_factory=Batching)
+    batching: Batching = Field(
+        default_factory=lambda: Batching(
+            batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=12
+        )
+    )
     shards: int = Field(
         8, ge=1, le=256, description="workflows the flow is spread over (by record key); fixed once running"
     )

@@ -173,7 +173,9 @@ def check_mappings(flow: FlowDefinition) -> None:
             try:
                 _compile(expr)
             except Exception as e:
-                raise MappingError(f"flow {flow.name!r}, field {field!r}: bad expression {expr!r}: {e}") from None
+                raise MappingError(
+                    f"flow {flow.name!r}, field {field!r}: bad expression {expr!r}: {e}"
+                ) from None
 
 
 def _expressions(flow: FlowDefinition) -> list[tuple[str, str]]:

@@ -87,7 +87,10 @@ class ShardState(BaseModel):
             self.counters.received += 1
             if ev.id in self._seen_set:
                 self.counters.duplicates += 1
-                self._note(ev.record_key, DecisionEntry(at=now, event_id=ev.id, event_type=ev.type, decision="duplicate"))
+                self._note(
+                    ev.record_key,
+                    DecisionEntry(at=now, event_id=ev.id, event_type=ev.type, decision="duplicate"),
+                )
                 continue
             self._seen_set.add(ev.id)
             self.seen.append(ev.id)
@@ -96,7 +99,10 @@ class ShardState(BaseModel):
                 self._note(
                     ev.record_key,
                     DecisionEntry(
-                        at=now, event_id=ev.id, event_type=ev.type, decision="held",
+                        at=now,
+                        event_id=ev.id,
+                        event_type=ev.type,
+                        decision="held",
                         detail="held behind the parked event " + self.parked[ev.record_key].event_id,
                     ),
                 )
@@ -113,7 +119,8 @@ class ShardState(BaseModel):
 
     def ready(self, now: float) -> list[str]:
         return [
-            r for r, q in self.queues.items()
+            r
+            for r, q in self.queues.items()
             if q and r not in self.parked and r not in self._in_flight and self.not_before.get(r, 0.0) <= now
         ]
 
@@ -130,7 +137,9 @@ class ShardState(BaseModel):
         times = [t for r, t in self.not_before.items() if r in self.queues and r not in self.parked]
         return min(times) if times else None
 
-    def settle(self, batch: list[PlatformEvent], outcomes: list[EventOutcome], now: float, max_attempts: int) -> None:
+    def settle(
+        self, batch: list[PlatformEvent], outcomes: list[EventOutcome], now: float, max_attempts: int
+    ) -> None:
         by_id = {o.event_id: o for o in outcomes}
         for ev in batch:
             r = ev.record_key
@@ -138,8 +147,15 @@ class ShardState(BaseModel):
             o = by_id.get(ev.id) or EventOutcome(
                 event_id=ev.id, record_key=r, outcome="retry", detail="no outcome returned"
             )
-            entry = DecisionEntry(at=now, event_id=ev.id, event_type=ev.type, decision="delivered",
-                                  rule=o.rule, status=o.status, detail=o.detail)
+            entry = DecisionEntry(
+                at=now,
+                event_id=ev.id,
+                event_type=ev.type,
+                decision="delivered",
+                rule=o.rule,
+                status=o.status,
+                detail=o.detail,
+            )
             if o.outcome in ("delivered", "skipped"):
                 if o.outcome == "delivered":
                     self.counters.activated += 1
@@ -188,8 +204,12 @@ class ShardState(BaseModel):
         done = self._targets(record)
         for r in done:
             p = self.parked.pop(r)
-            self._note(r, DecisionEntry(at=now, event_id=p.event_id, event_type="", decision="retried",
-                                        by=by, detail=reason))
+            self._note(
+                r,
+                DecisionEntry(
+                    at=now, event_id=p.event_id, event_type="", decision="retried", by=by, detail=reason
+                ),
+            )
         return done
 
     def discard(self, record: str | None, by: str, reason: str, now: float) -> list[str]:
@@ -199,8 +219,12 @@ class ShardState(BaseModel):
             self.parked.pop(r)
             for ev in self.queues.pop(r, []):
                 self.counters.discarded += 1
-                self._note(r, DecisionEntry(at=now, event_id=ev.id, event_type=ev.type, decision="discarded",
-                                            by=by, detail=reason))
+                self._note(
+                    r,
+                    DecisionEntry(
+                        at=now, event_id=ev.id, event_type=ev.type, decision="discarded", by=by, detail=reason
+                    ),
+                )
             self.attempts.pop(r, None)
             self.not_before.pop(r, None)
         return done
