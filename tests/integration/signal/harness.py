@@ -50,7 +50,9 @@ def flow_def(dest_url: str, **over: Any) -> tuple[Definitions, FlowDefinition]:
     return defs, flow
 
 
-def event(record: str, seq: int, status: str = "Registered", etype: str = "registration.status_changed") -> dict[str, Any]:
+def event(
+    record: str, seq: int, status: str = "Registered", etype: str = "registration.status_changed"
+) -> dict[str, Any]:
     return {
         "id": f"evt-{record}-{seq}-{uuid.uuid4().hex[:6]}",
         "type": etype,
@@ -82,7 +84,9 @@ def receiver(client: Client, defs: Definitions, task_queue: str) -> Iterator[Ser
         # The receiver runs on its own event loop (thread): it connects like a real process does.
         return await Client.connect(target, namespace=client.namespace, data_converter=data_converter())
 
-    app = create_app(ReceiverSettings(definitions=defs, secrets=[SECRET], connect=connect, task_queue=task_queue))
+    app = create_app(
+        ReceiverSettings(definitions=defs, secrets=[SECRET], connect=connect, task_queue=task_queue)
+    )
     with served(app) as s:
         yield s
 
@@ -130,5 +134,7 @@ async def wait_for(dest: Served, predicate: Any, timeout: float = 60.0) -> Deliv
         if predicate(d):
             return d
         if time.monotonic() > deadline:
-            raise AssertionError(f"destination never reached the expected state; got {len(d.requests)} requests")
+            raise AssertionError(
+                f"destination never reached the expected state; got {len(d.requests)} requests"
+            )
         await asyncio.sleep(0.2)

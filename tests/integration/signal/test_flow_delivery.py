@@ -12,11 +12,16 @@ from tests.integration.signal.harness import destination, event, flow_def, post_
 from worker.main import build_worker
 
 
-async def test_status_sequence_arrives_in_order_despite_delays_and_failures(client: Client, task_queue: str) -> None:
+async def test_status_sequence_arrives_in_order_despite_delays_and_failures(
+    client: Client, task_queue: str
+) -> None:
     with destination() as dest:
         async with httpx.AsyncClient() as http:
             # one in three calls slowed, then five 503s: retries must not let a later status overtake
-            await http.post(dest.url + "/_sandbox/faults", json={"path": "/hook", "action": "delay", "delay_s": 0.3, "rate": 0.3})
+            await http.post(
+                dest.url + "/_sandbox/faults",
+                json={"path": "/hook", "action": "delay", "delay_s": 0.3, "rate": 0.3},
+            )
             await http.post(dest.url + "/_sandbox/faults", json={"path": "/hook", "status": 503, "times": 5})
             defs, _ = flow_def(dest.url)
             async with build_worker(client, task_queue):
