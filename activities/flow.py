@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel
 from temporalio import activity
 
@@ -11,6 +13,8 @@ from eventsync.definitions.flows import FlowDefinition
 from eventsync.signal.delivery import deliver_batch
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.ordering import EventOutcome
+
+HEARTBEAT_EVERY_S = 1.0
 
 
 class DeliverInput(BaseModel):
@@ -26,5 +30,11 @@ class DeliverResult(BaseModel):
 @activity.defn(name="signal.deliver")
 async def deliver(inp: DeliverInput) -> DeliverResult:
     # Per-item failures come back as outcomes (the workflow backs off or parks per record), so one
-    # bad record never makes Temporal re-send the good ones of its batch.
-    return DeliverResult(outcomes=await deliver_batch(get_pool(), inp.flow, inp.connection, inp.events))
+    # bad record never makes Temporal re-send the good ones of its batch. Heartbeats let a batch
+    # lost with its worker be retried after seconds, not after the start-to-close timeout.
+    work = asyncio.ensure_future(deliver_batch(get_pool(), inp.flow, inp.connection, inp.events))
+    while True:
+        done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
+        if done:
+            return DeliverResult(outcomes=work.result())
+        activity.heartbeat()

@@ -120,7 +120,7 @@ class FlowShardWorkflow:
                 deliver,
                 DeliverInput(flow=self.inp.flow, connection=self.inp.connection, events=batch),
                 start_to_close_timeout=timedelta(seconds=60),
-                heartbeat_timeout=None,
+                heartbeat_timeout=timedelta(seconds=5),
                 retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)),
             )
             outcomes = result.outcomes
