@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from eventsync.definitions.common import Name, Strict
+from eventsync.definitions.touchpoint import TouchpointDestination
 
 EventType = Literal[
     "registration.created",
@@ -111,7 +112,9 @@ class AdvancedWebhookDestination(Strict):
     )
 
 
-Destination = Annotated[WebhookDestination | AdvancedWebhookDestination, Field(discriminator="kind")]
+Destination = Annotated[
+    WebhookDestination | AdvancedWebhookDestination | TouchpointDestination, Field(discriminator="kind")
+]
 
 
 class Batching(Strict):

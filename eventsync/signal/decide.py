@@ -22,6 +22,7 @@ from eventsync.definitions.flows import (
     TagCondition,
     WebhookDestination,
 )
+from eventsync.definitions.touchpoint import TouchpointDestination
 from eventsync.signal.events import PlatformEvent
 
 
@@ -182,6 +183,8 @@ def _expressions(flow: FlowDefinition) -> list[tuple[str, str]]:
     dest = flow.destination
     if isinstance(dest, WebhookDestination):
         return [(f, e) for m in dest.mappings for f, e in m.fields.items()]
+    if isinstance(dest, TouchpointDestination):
+        return []
     out: list[tuple[str, str]] = []
 
     def walk(node: Any, path: str) -> None:
@@ -200,8 +203,11 @@ def _expressions(flow: FlowDefinition) -> list[tuple[str, str]]:
 
 def render(flow: FlowDefinition, event: PlatformEvent) -> Any:
     """The destination body for this event."""
-    ctx = context_of(event)
     dest = flow.destination
+    if isinstance(dest, TouchpointDestination):
+        # Fixed mapping (eventsync.touchpoint): the adapter needs the whole record with its tags.
+        return {"type": event.type, "record": event.record}
+    ctx = context_of(event)
     if isinstance(dest, WebhookDestination):
         status_tags = set(_tags(ctx, "status")) | set(_tags(ctx, "attendee_type"))
         chosen = next((m for m in dest.mappings if m.when_tag is None or m.when_tag in status_tags), None)

@@ -115,7 +115,16 @@ ADAPTERS: dict[str, DestinationAdapter] = {
 }
 
 
+def _register_builtin() -> None:
+    # Imported here: the Touchpoint adapter builds on this module's types.
+    from eventsync.touchpoint.adapter import TouchpointAdapter
+
+    ADAPTERS.setdefault("touchpoint", TouchpointAdapter())
+
+
 def adapter_for(kind: str) -> DestinationAdapter:
+    if kind not in ADAPTERS:
+        _register_builtin()
     try:
         return ADAPTERS[kind]
     except KeyError:
