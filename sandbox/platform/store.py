@@ -4,6 +4,7 @@ registrations. Plain dicts inside, shaped on output, so that a request costs lit
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -47,6 +48,7 @@ class ApiError(Exception):
         self.message = message
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fmt_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
@@ -540,6 +542,7 @@ class Store:
         reg.update(
             {
                 "pkRegId": rid,
+                "eventId": ev.event_id,
                 "registrationCode": code,
                 "profileId": profile["pkProfileId"],
                 "dateCreated": now,
