@@ -396,6 +396,28 @@ def create_app(
         )
         return store.registration_view(ev, reg, _includes(request))
 
+    @r.get("/Profile/{acct}/{pin}")
+    async def get_profile(acct: str, pin: str) -> Response:
+        a = store.account(acct)
+        p = store.profile_by_pin(a, pin)
+        regs = [
+            {"eventCode": ev.code, "eventId": ev.event_id, "registrationCode": g["registrationCode"]}
+            for ev, g in store.profile_registrations(a, p["pkProfileId"])
+        ]
+        return JSONResponse({**p, "registrations": regs})
+
+    @r.post("/Profile/{acct}/{pin}")
+    async def update_profile(acct: str, pin: str, request: Request) -> Response:
+        """A profile change shows in every registration of the profile, so each of them is
+        touched (new dateModified, one registration.updated event)."""
+        a = store.account(acct)
+        p = store.profile_by_pin(a, pin)
+        fields = store._check_profile(await _json(request, "profile"), "profile")
+        store.update_profile(a, p, fields, "profile")
+        for ev, g in store.profile_registrations(a, p["pkProfileId"]):
+            store.touch(ev, g, g["registrationStatusLabel"])
+        return JSONResponse(p)
+
     @r.delete("/Registration/{acct}/{event}/{code}")
     async def delete_registration(acct: str, event: str, code: str) -> dict[str, Any]:
         ev = store.event(acct, event)

@@ -401,3 +401,27 @@ def test_start_index_as_page_number_and_status_modified_filter() -> None:
         c.post(f"{url}/{code}", json={"registrationStatusLabel": same})
         moved = c.get(url, params={"statusModified_after": newest}).json()["registrations"]
         assert [g["registrationCode"] for g in moved] == [code]
+
+
+def test_profile_update_shows_in_and_touches_each_registration(http: httpx.Client) -> None:
+    reg = http.post(
+        f"{API}/Registration/DEMO/SUMMIT26", json={"profile": {"email": "old@example.org", "pin": "PX1"}}
+    ).json()
+    http.post(
+        f"{API}/Registration/DEMO/EXPO26",
+        json={"profile": {"pin": "PX1"}},
+        params={"profileIdentifier": "PIN"},
+    )
+    prof = http.get(f"{API}/Profile/DEMO/PX1").json()
+    assert [r["eventCode"] for r in prof["registrations"]] == ["SUMMIT26", "EXPO26"]
+    http.post(f"{API}/Profile/DEMO/PX1", json={"email": "new@example.org"})
+    after = http.get(f"{API}/Registration/DEMO", params={"dateModified_after": reg["dateModified"]}).json()
+    assert {g["profile"]["email"] for g in after["registrations"]} == {"new@example.org"}
+    assert after["completeCollectionSize"] == 2
+    old = http.post(
+        f"{API}/Registration/DEMO/SUMMIT26",
+        json={"profile": {"email": "old@example.org"}},
+        params={"profileIdentifier": "EMAIL"},
+    ).json()
+    assert old["profile"]["pin"] != "PX1"  # the old email no longer matches the profile
+    assert http.get(f"{API}/Profile/DEMO/NOPE").status_code == 404
