@@ -24,16 +24,21 @@ DEFAULT_PORT = 8701
 API = "/certainExternal/service/v1"
 ADMIN = faults_mod.ADMIN_PREFIX
 
-ORDER_FIELDS: dict[str, Callable[[Store, Event, dict[str, Any]], Any]] = {
-    "dateModified": lambda s, e, r: r["dateModified"],
-    "statusModified": lambda s, e, r: r["statusModified"],
-    "dateCreated": lambda s, e, r: r["dateCreated"],
-    "registrationCode": lambda s, e, r: r["registrationCode"],
-    "registrationStatusLabel": lambda s, e, r: r["registrationStatusLabel"],
-    "pkRegId": lambda s, e, r: r["pkRegId"],
-    "pkProfileId": lambda s, e, r: r["profileId"],
-    "lastName": lambda s, e, r: s.accounts[e.account].profiles[r["profileId"]]["lastName"] or "",
-    "firstName": lambda s, e, r: s.accounts[e.account].profiles[r["profileId"]]["firstName"] or "",
+
+def _profile(s: Store, r: dict[str, Any]) -> dict[str, Any]:
+    return s.accounts[s.events[r["eventId"]].account].profiles[r["profileId"]]
+
+
+ORDER_FIELDS: dict[str, Callable[[Store, dict[str, Any]], Any]] = {
+    "dateModified": lambda s, r: r["dateModified"],
+    "statusModified": lambda s, r: r["statusModified"],
+    "dateCreated": lambda s, r: r["dateCreated"],
+    "registrationCode": lambda s, r: r["registrationCode"],
+    "registrationStatusLabel": lambda s, r: r["registrationStatusLabel"],
+    "pkRegId": lambda s, r: r["pkRegId"],
+    "pkProfileId": lambda s, r: r["profileId"],
+    "lastName": lambda s, r: _profile(s, r)["lastName"] or "",
+    "firstName": lambda s, r: _profile(s, r)["firstName"] or "",
 }
 DATE_FILTERS = {
     "dateModified_after": ("dateModified", ">"),
@@ -307,33 +312,10 @@ def create_app(
 
     # ---- registrations ---------------------------------------------------------------------
 
-    def select_registrations(request: Request, evs: list[Event]) -> list[tuple[Event, dict[str, Any]]]:
+    def select_registrations(request: Request, evs: list[Event]) -> list[dict[str, Any]]:
         q = request.query_params
-        conds = []
-        for name, (fieldname, op) in DATE_FILTERS.items():
-            if name in q:
-                conds.append((fieldname, op, parse_date(q[name], name)))
-        active = q.get("isActive")
-        want_active = None if active is None else active.lower() in ("true", "1", "yes")
-        status = q.get("registrationStatusLabel")
-        att = q.get("attendeeTypeCode")
-        email = (q.get("email") or "").lower() or None
-        out = []
-        for ev in evs:
-            profiles = store.accounts[ev.account].profiles
-            for reg in ev.registrations.values():
-                if any(not (reg[f] > v if op == ">" else reg[f] < v) for f, op, v in conds):
-                    continue
-                if want_active is not None and reg["isActive"] != want_active:
-                    continue
-                if status is not None and reg["registrationStatusLabel"] != status:
-                    continue
-                if att is not None and reg["attendeeTypeCode"] != att:
-                    continue
-                if email is not None and (profiles[reg["profileId"]]["email"] or "").lower() != email:
-                    continue
-                out.append((ev, reg))
         order = q.get("orderBy")
+        key = None
         if order:
             fieldname, _, direction = order.rpartition("_")
             if fieldname not in ORDER_FIELDS or direction not in ("asc", "desc"):
@@ -342,11 +324,35 @@ def create_app(
                     f"orderBy {order!r}: use <field>_asc or <field>_desc with field in {sorted(ORDER_FIELDS)}",
                 )
             key = ORDER_FIELDS[fieldname]
-            # pkRegId breaks ties so that pages are stable
-            out.sort(key=lambda er: er[1]["pkRegId"])
-            out.sort(key=lambda er: key(store, er[0], er[1]), reverse=direction == "desc")
-        else:
-            out.sort(key=lambda er: er[1]["pkRegId"])
+        out: list[dict[str, Any]] = []
+        for ev in evs:
+            # Each filter is one tight pass: this is the hot path of every list call.
+            rows = list(ev.registrations.values())
+            for name, (f, op) in DATE_FILTERS.items():
+                if name in q:
+                    v = parse_date(q[name], name)
+                    rows = [g for g in rows if g[f] > v] if op == ">" else [g for g in rows if g[f] < v]
+            if "isActive" in q:
+                want = q["isActive"].lower() in ("true", "1", "yes")
+                rows = [g for g in rows if g["isActive"] == want]
+            if "registrationStatusLabel" in q:
+                status = q["registrationStatusLabel"]
+                rows = [g for g in rows if g["registrationStatusLabel"] == status]
+            if "attendeeTypeCode" in q:
+                att = q["attendeeTypeCode"]
+                rows = [g for g in rows if g["attendeeTypeCode"] == att]
+            if q.get("email"):
+                email = q["email"].lower()
+                profiles = store.accounts[ev.account].profiles
+                rows = [g for g in rows if (profiles[g["profileId"]]["email"] or "").lower() == email]
+            out += rows
+        # Registrations are stored in pkRegId order within an event; across events, merge.
+        if len(evs) > 1:
+            out.sort(key=lambda g: g["pkRegId"])
+        if key is not None:
+            # stable, also in reverse, so pkRegId ascending breaks ties and pages stay stable
+            k = key
+            out.sort(key=lambda g: k(store, g), reverse=order.endswith("_desc"))  # type: ignore[union-attr]
         return out
 
     @r.get("/Registration/{acct}")
@@ -355,14 +361,15 @@ def create_app(
         inc = _includes(request)
         evs = [e for e in store.events.values() if e.account == acct]
         rows = select_registrations(request, evs)
-        return envelope(request, rows, "registrations", lambda er: store.registration_view(er[0], er[1], inc))
+        view_any = lambda g: store.registration_view(store.events[g["eventId"]], g, inc)  # noqa: E731
+        return envelope(request, rows, "registrations", view_any)
 
     @r.get("/Registration/{acct}/{event}")
     async def list_registrations(acct: str, event: str, request: Request) -> Response:
         ev = store.event(acct, event)
         inc = _includes(request)
         rows = select_registrations(request, [ev])
-        return envelope(request, rows, "registrations", lambda er: store.registration_view(er[0], er[1], inc))
+        return envelope(request, rows, "registrations", lambda g: store.registration_view(ev, g, inc))
 
     @r.get("/Registration/{acct}/{event}/{code}")
     async def get_registration(acct: str, event: str, code: str, request: Request) -> dict[str, Any]:
@@ -388,6 +395,28 @@ def create_app(
             ev, store.registration(ev, code), await _json(request, "registration")
         )
         return store.registration_view(ev, reg, _includes(request))
+
+    @r.get("/Profile/{acct}/{pin}")
+    async def get_profile(acct: str, pin: str) -> Response:
+        a = store.account(acct)
+        p = store.profile_by_pin(a, pin)
+        regs = [
+            {"eventCode": ev.code, "eventId": ev.event_id, "registrationCode": g["registrationCode"]}
+            for ev, g in store.profile_registrations(a, p["pkProfileId"])
+        ]
+        return JSONResponse({**p, "registrations": regs})
+
+    @r.post("/Profile/{acct}/{pin}")
+    async def update_profile(acct: str, pin: str, request: Request) -> Response:
+        """A profile change shows in every registration of the profile, so each of them is
+        touched (new dateModified, one registration.updated event)."""
+        a = store.account(acct)
+        p = store.profile_by_pin(a, pin)
+        fields = store._check_profile(await _json(request, "profile"), "profile")
+        store.update_profile(a, p, fields, "profile")
+        for ev, g in store.profile_registrations(a, p["pkProfileId"]):
+            store.touch(ev, g, g["registrationStatusLabel"])
+        return JSONResponse(p)
 
     @r.delete("/Registration/{acct}/{event}/{code}")
     async def delete_registration(acct: str, event: str, code: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ registrations. Plain dicts inside, shaped on output, so that a request costs lit
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -47,6 +48,7 @@ class ApiError(Exception):
         self.message = message
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fmt_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
@@ -422,8 +424,28 @@ class Store:
     def update_profile(self, acct: Account, p: dict[str, Any], fields: dict[str, Any], where: str) -> None:
         if fields.get("pin") and fields["pin"] != p["pin"] and fields["pin"] in acct.by_pin:
             raise ApiError(400, f"{where}: A profile already exists for given profile pin")
+        # drop index entries for keys that change, so the old email/pin/key no longer match
+        for index, k in ((acct.by_email, "email"), (acct.by_pin, "pin"), (acct.by_external, "externalKey")):
+            old = p.get(k)
+            if k in fields and old:
+                norm = old.lower() if k == "email" else old
+                if index.get(norm) == p["pkProfileId"]:
+                    del index[norm]
         p.update(fields)
         self._index_profile(acct, p)
+
+    def profile_by_pin(self, acct: Account, pin: str) -> dict[str, Any]:
+        pid = acct.by_pin.get(pin)
+        if pid is None:
+            raise ApiError(404, f"profile {pin!r} not found in account {acct.code!r}")
+        return acct.profiles[pid]
+
+    def profile_registrations(self, acct: Account, pid: int) -> list[tuple[Event, dict[str, Any]]]:
+        out = []
+        for ev in self.events.values():
+            if ev.account == acct.code and pid in ev.reg_by_profile:
+                out.append((ev, ev.registrations[ev.reg_by_profile[pid]]))
+        return out
 
     def match_profile(self, acct: Account, by: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         if by == "email":
@@ -540,6 +562,7 @@ class Store:
         reg.update(
             {
                 "pkRegId": rid,
+                "eventId": ev.event_id,
                 "registrationCode": code,
                 "profileId": profile["pkProfileId"],
                 "dateCreated": now,

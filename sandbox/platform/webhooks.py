@@ -60,6 +60,9 @@ class WebhookConfig(BaseModel):
     backoff_max_s: float = Field(default=60.0, ge=0.0)
     timeout_s: float = Field(default=10.0, gt=0.0)
     concurrency: int = Field(default=4, ge=1, le=64)
+    # knobs to test a receiver's rejections: shift the signed timestamp, or sign with a wrong key
+    timestamp_skew_s: int = 0
+    break_signature: bool = False
 
 
 @dataclass
@@ -164,14 +167,15 @@ class Dispatcher:
         cfg = self.config
         assert self.client is not None
         n = len(d.attempts) + 1
-        ts = str(int(time.time()))
+        ts = str(int(time.time()) + cfg.timestamp_skew_s)
+        key = cfg.secret + "-wrong" if cfg.break_signature else cfg.secret
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "eventsync-sandbox-platform/1",
             "X-Platform-Event-Id": d.event["id"],
             "X-Platform-Event-Type": d.event["type"],
             "X-Platform-Timestamp": ts,
-            "X-Platform-Signature": sign(cfg.secret, ts, d.body),
+            "X-Platform-Signature": sign(key, ts, d.body),
             "X-Platform-Delivery-Attempt": str(n),
         }
         record: dict[str, Any] = {"attempt": n, "at": time.time(), "status": None, "error": None}

@@ -367,3 +367,61 @@ def test_seed_is_deterministic() -> None:
         return views + [store.session_view(ev, s, True)["customFields"] for s in ev.sessions.values()]
 
     assert snapshot() == snapshot()
+
+
+def test_signature_knobs_for_receiver_rejection_tests(
+    http: httpx.Client, receiver: httpx.Client, servers: tuple[str, str]
+) -> None:
+    hook_on(http, servers[1], break_signature=True, timestamp_skew_s=-600, events=["registration.created"])
+    http.post(f"{API}/Registration/DEMO/SUMMIT26", json={"profile": {"email": "k@example.org"}})
+    drain(http)
+    (got,) = receiver.get("/_sandbox/requests").json()["requests"]
+    assert not _verify(got, "whsec")
+    assert int(got["headers"]["x-platform-timestamp"]) < got["received_at"] - 500
+
+
+def test_start_index_as_page_number_and_status_modified_filter() -> None:
+    app = platform.create_app(start_index_mode="page", default_max_results=10)
+    platform.seed(app, events=1, registrations_per_event=25, sessions_per_event=0)
+    with served(app) as s, httpx.Client(base_url=s.url, auth=AUTH) as c:
+        url = f"{API}/Registration/DEMO/SUMMIT26"
+        pages = [c.get(url, params={"start_index": p}) for p in (1, 2, 3, 4)]
+        assert [p.status_code for p in pages] == [200, 200, 200, 404]
+        assert [p.json()["startingIndex"] for p in pages[:3]] == [1, 2, 3]
+        assert sum(p.json()["size"] for p in pages[:3]) == 25
+        newest = max(
+            g["statusModified"] for g in c.get(url, params={"max_results": 100}).json()["registrations"]
+        )
+        code = pages[0].json()["registrations"][0]["registrationCode"]
+        same = (
+            "Cancelled"
+            if pages[0].json()["registrations"][0]["registrationStatusLabel"] != "Cancelled"
+            else "New"
+        )
+        c.post(f"{url}/{code}", json={"registrationStatusLabel": same})
+        moved = c.get(url, params={"statusModified_after": newest}).json()["registrations"]
+        assert [g["registrationCode"] for g in moved] == [code]
+
+
+def test_profile_update_shows_in_and_touches_each_registration(http: httpx.Client) -> None:
+    reg = http.post(
+        f"{API}/Registration/DEMO/SUMMIT26", json={"profile": {"email": "old@example.org", "pin": "PX1"}}
+    ).json()
+    http.post(
+        f"{API}/Registration/DEMO/EXPO26",
+        json={"profile": {"pin": "PX1"}},
+        params={"profileIdentifier": "PIN"},
+    )
+    prof = http.get(f"{API}/Profile/DEMO/PX1").json()
+    assert [r["eventCode"] for r in prof["registrations"]] == ["SUMMIT26", "EXPO26"]
+    http.post(f"{API}/Profile/DEMO/PX1", json={"email": "new@example.org"})
+    after = http.get(f"{API}/Registration/DEMO", params={"dateModified_after": reg["dateModified"]}).json()
+    assert {g["profile"]["email"] for g in after["registrations"]} == {"new@example.org"}
+    assert after["completeCollectionSize"] == 2
+    old = http.post(
+        f"{API}/Registration/DEMO/SUMMIT26",
+        json={"profile": {"email": "old@example.org"}},
+        params={"profileIdentifier": "EMAIL"},
+    ).json()
+    assert old["profile"]["pin"] != "PX1"  # the old email no longer matches the profile
+    assert http.get(f"{API}/Profile/DEMO/NOPE").status_code == 404
