@@ -11,3 +11,7 @@ from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections]
 COMMANDS += _flows.COMMANDS
+
+from client.commands import touchpoint as _touchpoint  # noqa: E402
+
+COMMANDS += _touchpoint.COMMANDS

@@ -78,6 +78,10 @@ def _one(raw: Any, where: str) -> PlatformEvent:
     data = raw.get("data")
     if not isinstance(data, dict):
         raise EventParseError(f"{where}.data: missing or not an object")
+    obj = raw.get("object")
+    if obj in ("registration", "session") and obj not in data:
+        # The platform's own shape (docs/sandbox.md, "Signed webhooks"): `data` is the record itself.
+        data = {obj: data, "previous_status": raw.get("previousStatus")}
     account = raw.get("account") or raw.get("accountCode")
     event_code = raw.get("event_code") or raw.get("eventCode") or ""
     try:
