@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 from eventsync.definitions.flows import AdvancedWebhookDestination, FlowDefinition, WebhookDestination
 from eventsync.http import ConnectionClient, HTTPCallError
 from eventsync.signal.pacing import pacer_for
+from eventsync.touchpoint.adapter import TouchpointAdapter
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -55,7 +56,9 @@ class ItemResult:
 
 class DestinationAdapter(Protocol):
     kind: str
-    limits: Limits
+
+    @property
+    def limits(self) -> Limits: ...
 
     async def deliver(
         self, flow: FlowDefinition, conn: ConnectionClient, items: list[DeliveryItem]
@@ -112,19 +115,11 @@ class WebhookAdapter:
 ADAPTERS: dict[str, DestinationAdapter] = {
     "webhook": WebhookAdapter("webhook"),
     "advanced_webhook": WebhookAdapter("advanced_webhook"),
+    "touchpoint": TouchpointAdapter(),
 }
 
 
-def _register_builtin() -> None:
-    # Imported here: the Touchpoint adapter builds on this module's types.
-    from eventsync.touchpoint.adapter import TouchpointAdapter
-
-    ADAPTERS.setdefault("touchpoint", TouchpointAdapter())
-
-
 def adapter_for(kind: str) -> DestinationAdapter:
-    if kind not in ADAPTERS:
-        _register_builtin()
     try:
         return ADAPTERS[kind]
     except KeyError:

@@ -8,25 +8,34 @@ same code. Each item's body is `{"type", "record"}` (see `eventsync.signal.decid
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.definitions.touchpoint import TouchpointDestination
 from eventsync.http import ConnectionClient, HTTPCallError
-from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits, result_of_error
 from eventsync.touchpoint.api import TouchpointAPI
 from eventsync.touchpoint.attendees import PlanError
 from eventsync.touchpoint.sync import sync_record
 
+if TYPE_CHECKING:  # the Signal registry imports this module: no import back at load time
+    from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
+
 
 class TouchpointAdapter:
     kind = "touchpoint"
-    # Each record costs a read and at most two writes; 8 records at a time keep Touchpoint calm.
-    limits = Limits(batch_size=50, max_concurrency=8, calls_per_second=None)
+
+    @property
+    def limits(self) -> Limits:
+        from eventsync.signal.destinations import Limits
+
+        # Each record costs a read and at most two writes; 8 records at a time keep Touchpoint calm.
+        return Limits(batch_size=50, max_concurrency=8, calls_per_second=None)
 
     async def deliver(
         self, flow: FlowDefinition, conn: ConnectionClient, items: list[DeliveryItem]
     ) -> list[ItemResult]:
+        from eventsync.signal.destinations import ItemResult, result_of_error
+
         dest = flow.destination
         assert isinstance(dest, TouchpointDestination)
         api = TouchpointAPI(conn)
