@@ -1,0 +1,66 @@
+"""The touchpoint definition and its Signal flow."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from eventsync.definitions import Definitions
+from eventsync.definitions.touchpoint import TouchpointDefinition, TouchpointDestination
+from eventsync.signal.decide import decide, render
+from eventsync.signal.events import PlatformEvent, parse_body
+from eventsync.touchpoint.flow import all_flows, as_flow
+
+
+def tp(**over: object) -> TouchpointDefinition:
+    return TouchpointDefinition.model_validate(
+        {"account": "ACME", "connection": "tp", "platform": "plat", **over}
+    )
+
+
+def test_defaults() -> None:
+    d = tp()
+    assert (d.synced_tag, d.related_link_tag, d.on_leave) == (
+        "Touchpoint: Synced",
+        "Touchpoint: Related Link",
+        "deactivate",
+    )
+    with pytest.raises(ValidationError):
+        tp(on_leave="hide")
+    with pytest.raises(ValidationError):
+        tp(typo=1)
+
+
+def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adapter() -> None:
+    f = as_flow(tp(events=[1001, "EXPO"], sessions=False))
+    assert isinstance(f.destination, TouchpointDestination)
+    assert all(e.startswith("registration.") for e in f.source.events)
+    body = {
+        "id": "e1",
+        "type": "registration.status_changed",
+        "accountCode": "ACME",
+        "eventCode": "RENAMED",
+        "eventId": 1001,
+        "object": "registration",
+        "recordKey": "R1",
+        "previousStatus": "New",
+        "data": {"registrationCode": "R1", "eventId": 1001, "eventCode": "RENAMED"},
+    }
+    [ev] = parse_body(body)  # the platform's own webhook shape
+    assert ev.record_key == "R1" and ev.record["registrationCode"] == "R1"
+    assert decide(f, ev).activated  # by stable id, whatever the code is now
+    assert render(f, ev) == {"type": "registration.status_changed", "record": ev.record}
+    other = PlatformEvent(
+        id="e2",
+        type="registration.created",
+        account="ACME",
+        record_key="R2",
+        data={"registration": {"registrationCode": "R2", "eventId": 7, "eventCode": "OTHER"}},
+    )
+    d = decide(f, other)
+    assert not d.activated and "none of 2 conditions" in d.rule
+
+
+def test_all_flows_adds_the_touchpoint_flow() -> None:
+    assert [f.name for f in all_flows(Definitions(touchpoint=tp(name="tp1")))] == ["tp1"]
+    assert all_flows(Definitions(touchpoint=tp(enabled=False))) == []
