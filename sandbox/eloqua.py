@@ -873,6 +873,17 @@ def create_app(**overrides: Any) -> FastAPI:
 
         return await guarded(request, work)
 
+    async def clear_staged(request: Request, import_id: int) -> Response:
+        async def work() -> Response:
+            imp = st.imports.get(import_id)
+            if imp is None:
+                return PlainTextResponse("Not Found", status_code=404)
+            imp["staged"], imp["posts"], imp["bytes"] = [], 0, 0
+            return Response(status_code=204)
+
+        return await guarded(request, work)
+
+    app.add_api_route("/api/bulk/2.0/contacts/imports/{import_id}/data", clear_staged, methods=["DELETE"])
     app.add_api_route("/api/bulk/2.0/contacts/fields", contact_fields, methods=["GET"])
     app.add_api_route("/api/bulk/2.0/contacts/imports", create_import, methods=["POST"])
     app.add_api_route("/api/bulk/2.0/contacts/imports", imports_list, methods=["GET"])

@@ -88,6 +88,8 @@ class Gate:
         self.waiting = 0
 
     def close(self) -> None:
+        if self.closed:
+            return  # requests already waiting keep their event
         self.closed = True
         self._event = asyncio.Event()
 
