@@ -289,13 +289,14 @@ def create_app(**overrides: Any) -> FastAPI:
         unknown = [f for f in fields or [] if f not in _known_fields() | {"createdAt", "updatedAt"}]
         if unknown:
             return _fail("1006", f"Field '{unknown[0]}' not found")
-        wanted = set(values)
-        found = [
-            _lead_view(lead, fields)
-            for lid, lead in sorted(st.leads.items())
-            if str(lead.get(ftype) if ftype != "id" else lid) in wanted
-        ]
-        return _page(found, params)
+        if ftype == "id":
+            ids = {int(v) for v in values if v.isdigit() and int(v) in st.leads}
+        elif st.index is not None and st.index.covers(ftype):
+            ids = {i for v in values for i in st.index.find(ftype, v)}
+        else:
+            wanted = {_norm(ftype, v) for v in values}
+            ids = {i for i, lead in st.leads.items() if _norm(ftype, lead.get(ftype)) in wanted}
+        return _page([_lead_view(st.leads[i], fields) for i in sorted(ids)], params)
 
     async def leads_get(request: Request) -> Response:
         async def work(_: bytes) -> Response:
