@@ -1,0 +1,12 @@
+"""Command groups of the CLI, in the order `eventsync --help` lists them."""
+
+from __future__ import annotations
+
+import click
+
+from client.commands import flows as _flows
+from client.commands.connections import connections
+from client.commands.definitions import schema, validate
+from client.commands.stack import apply_cmd, dev, worker
+
+COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections, *_flows.COMMANDS]
