@@ -202,6 +202,7 @@ def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(EloquaSettings, overrides)
     st = EloquaState()
     gate = Gate()
+    knobs = faults.Faults()
     app = FastAPI(title="Eloqua sandbox")
 
     # ---------------------------------------------------------------- auth
@@ -1136,6 +1137,7 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = EloquaState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
@@ -1156,7 +1158,7 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"expired": n}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.add_middleware(_CaseInsensitiveApi)
     app.state.sandbox = st
     return app

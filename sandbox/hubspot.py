@@ -115,6 +115,7 @@ def create_app(**overrides: Any) -> FastAPI:
     st = HubSpotState()
     st.index = Index(list(settings.unique_properties), _norm)
     gate = Gate()
+    knobs = faults.Faults()
     rng = random.Random(settings.seed)
     app = FastAPI(title="HubSpot sandbox")
 
@@ -448,6 +449,7 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = HubSpotState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
@@ -470,6 +472,6 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"was": used}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.state.sandbox = st
     return app

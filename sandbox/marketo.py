@@ -129,6 +129,7 @@ def create_app(**overrides: Any) -> FastAPI:
     st = MarketoState()
     st.index = Index(list(settings.dedupe_fields), _norm)
     gate = Gate()
+    knobs = faults.Faults()
     app = FastAPI(title="Marketo sandbox")
 
     # ---------------------------------------------------------------- identity
@@ -612,6 +613,7 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = MarketoState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
@@ -633,7 +635,7 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"was": used}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.state.sandbox = st
     return app
 

@@ -139,6 +139,7 @@ def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(SalesforceSettings, overrides)
     st = SalesforceState()
     gate = Gate()
+    knobs = faults.Faults()
     app = FastAPI(title="Salesforce sandbox")
     day = 86_400.0
 
@@ -602,6 +603,7 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = SalesforceState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
@@ -644,7 +646,7 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"used": used}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.state.sandbox = st
     return app
 

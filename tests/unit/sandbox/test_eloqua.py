@@ -408,3 +408,22 @@ def test_clear_staged_data(http: httpx.Client) -> None:
     assert statuses[-1] == "success"
     logs = {x["statusCode"]: x["count"] for x in http.get(f"{BULK}{sync_uri}/logs").json()["items"]}
     assert logs == {"ELQ-00001": 0}
+
+
+def test_fault_rules_match_api_paths_in_lower_case(http: httpx.Client) -> None:
+    http.post(
+        "/_sandbox/faults",
+        json={
+            "path": "/api/bulk/2.0/syncs",
+            "status": 500,
+            "body": {"error": "x", "errorSeverity": 3},
+            "headers": {"Retry-After": "120"},
+            "times": 1,
+        },
+    )
+    r = http.get(f"{BULK}/syncs")
+    assert r.status_code == 500 and r.headers["Retry-After"] == "120"
+    assert http.get(f"{BULK}/syncs").status_code == 200
+    http.post("/_sandbox/faults", json={"path": "/api/", "status": 503})
+    http.post("/_sandbox/reset")
+    assert http.get("/_sandbox/faults").json() == []
