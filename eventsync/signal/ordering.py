@@ -16,9 +16,9 @@ from eventsync.signal.events import PlatformEvent
 
 Outcome = Literal["delivered", "skipped", "retry", "rejected"]
 # These bound the state a shard carries across continue-as-new (one payload, 2 MB hard limit):
-# worst case ~500 x 6 x 300 B of decisions + 10,000 ids x ~40 B, well under 2 MB with the queue.
-MAX_DECISIONS_PER_RECORD = 6
-MAX_RECORDS_EXPLAINED = 500
+# worst case ~300 x 10 x 300 B of decisions + 10,000 ids x ~40 B, well under 2 MB with the queue.
+MAX_DECISIONS_PER_RECORD = 10
+MAX_RECORDS_EXPLAINED = 300
 MAX_SEEN_IDS = 10_000
 MAX_DETAIL_CHARS = 300
 BACKOFF_INITIAL_S = 1.0

@@ -217,99 +217,7 @@ def create_app(
 
     r = APIRouter(prefix=API)
 
-    # ---- account, tags, account-level statuses ---------------------------------------------
-
-    @r.get("/Account/{acct}")
-    async def get_account(acct: str) -> dict[str, Any]:
-        a = store.account(acct)
-        events = sorted((e for e in store.events.values() if e.account == acct), key=lambda e: e.event_id)
-        return {"accountCode": a.code, "name": a.name, "eventCount": len(events)}
-
-    @r.get("/Tag/{acct}")
-    async def list_tags(acct: str, request: Request) -> Response:
-        a = store.account(acct)
-        obj = request.query_params.get("object")
-        tags = [t for t in a.tags.values() if obj is None or obj in t["objects"]]
-        return envelope(request, tags, "tags", dict)
-
-    @r.post("/Tag/{acct}")
-    async def create_tag(acct: str, request: Request) -> dict[str, Any]:
-        return store.create_tag(store.account(acct), _body_obj(await _json(request, "tag"), "tag"))
-
-    @r.get("/AccountRegistrationStatus/{acct}")
-    async def account_statuses(acct: str, request: Request) -> Response:
-        a = store.account(acct)
-        return envelope(
-            request, store.status_views(a, None, "tags" in _includes(request)), "registrationStatuses", dict
-        )
-
-    @r.post("/AccountRegistrationStatus/{acct}/{label}")
-    async def tag_standard_status(acct: str, label: str, request: Request) -> dict[str, Any]:
-        a = store.account(acct)
-        if label not in {s for s, _ in STANDARD_STATUSES}:
-            raise ApiError(404, f"{label!r} is not a standard registration status")
-        body = _body_obj(await _json(request, "status"), "status")
-        a.standard_status_tags[label] = store.check_tags(
-            a, body.get("tags", []), "RegistrationStatus", f"status {label!r}"
-        )
-        return next(s for s in store.status_views(a, None, True) if s["label"] == label)
-
-    # ---- events ------------------------------------------------------------------------------
-
-    @r.get("/Event/{acct}")
-    async def list_events(acct: str, request: Request) -> Response:
-        store.account(acct)
-        tags = "tags" in _includes(request)
-        evs = sorted((e for e in store.events.values() if e.account == acct), key=lambda e: e.event_id)
-        return envelope(request, evs, "events", lambda e: store.event_view(e, tags))
-
-    @r.get("/Event/{acct}/{event}")
-    async def get_event(acct: str, event: str, request: Request) -> dict[str, Any]:
-        return store.event_view(store.event(acct, event), "tags" in _includes(request))
-
-    @r.post("/Event/{acct}")
-    async def create_event(acct: str, request: Request) -> dict[str, Any]:
-        ev = store.create_event(store.account(acct), _body_obj(await _json(request, "event"), "event"))
-        return store.event_view(ev, True)
-
-    @r.post("/Event/{acct}/{event}")
-    async def update_event(acct: str, event: str, request: Request) -> dict[str, Any]:
-        ev = store.update_event(store.event(acct, event), _body_obj(await _json(request, "event"), "event"))
-        return store.event_view(ev, True)
-
-    # ---- sessions ----------------------------------------------------------------------------
-
-    @r.get("/Session/{acct}/{event}")
-    async def list_sessions(acct: str, event: str, request: Request) -> Response:
-        ev = store.event(acct, event)
-        tags = "tags" in _includes(request)
-        items = list(ev.sessions.values())
-        if "dateModified_after" in request.query_params:
-            after = parse_date(request.query_params["dateModified_after"], "dateModified_after")
-            items = [s for s in items if s["dateModified"] > after]
-        items.sort(key=lambda s: s["sessionId"])
-        return envelope(request, items, "sessions", lambda s: store.session_view(ev, s, tags))
-
-    @r.get("/Session/{acct}/{event}/{code}")
-    async def get_session(acct: str, event: str, code: str, request: Request) -> dict[str, Any]:
-        ev = store.event(acct, event)
-        s = ev.sessions.get(code)
-        if s is None:
-            raise ApiError(404, f"session {code!r} not found in event {event!r}")
-        return store.session_view(ev, s, "tags" in _includes(request))
-
-    @r.post("/Session/{acct}/{event}")
-    async def create_session(acct: str, event: str, request: Request) -> dict[str, Any]:
-        ev = store.event(acct, event)
-        s = store.upsert_session(ev, _body_obj(await _json(request, "session"), "session"))
-        return store.session_view(ev, s, True)
-
-    @r.post("/Session/{acct}/{event}/{code}")
-    async def update_session(acct: str, event: str, code: str, request: Request) -> dict[str, Any]:
-        ev = store.event(acct, event)
-        s = store.upsert_session(ev, _body_obj(await _json(request, "session"), "session"), code)
-        return store.session_view(ev, s, True)
-
+    # Registration routes first: routes match in order, and these carry the load.
     # ---- registrations ---------------------------------------------------------------------
 
     def select_registrations(request: Request, evs: list[Event]) -> list[dict[str, Any]]:
@@ -524,6 +432,99 @@ def create_app(
                 reg["registrationStatusLabel"] = to_status
             store.touch(ev, reg, before)
         return {"affected": len(regs), "registrationCodes": [g["registrationCode"] for g in regs]}
+
+    # ---- account, tags, account-level statuses ---------------------------------------------
+
+    @r.get("/Account/{acct}")
+    async def get_account(acct: str) -> dict[str, Any]:
+        a = store.account(acct)
+        events = sorted((e for e in store.events.values() if e.account == acct), key=lambda e: e.event_id)
+        return {"accountCode": a.code, "name": a.name, "eventCount": len(events)}
+
+    @r.get("/Tag/{acct}")
+    async def list_tags(acct: str, request: Request) -> Response:
+        a = store.account(acct)
+        obj = request.query_params.get("object")
+        tags = [t for t in a.tags.values() if obj is None or obj in t["objects"]]
+        return envelope(request, tags, "tags", dict)
+
+    @r.post("/Tag/{acct}")
+    async def create_tag(acct: str, request: Request) -> dict[str, Any]:
+        return store.create_tag(store.account(acct), _body_obj(await _json(request, "tag"), "tag"))
+
+    @r.get("/AccountRegistrationStatus/{acct}")
+    async def account_statuses(acct: str, request: Request) -> Response:
+        a = store.account(acct)
+        return envelope(
+            request, store.status_views(a, None, "tags" in _includes(request)), "registrationStatuses", dict
+        )
+
+    @r.post("/AccountRegistrationStatus/{acct}/{label}")
+    async def tag_standard_status(acct: str, label: str, request: Request) -> dict[str, Any]:
+        a = store.account(acct)
+        if label not in {s for s, _ in STANDARD_STATUSES}:
+            raise ApiError(404, f"{label!r} is not a standard registration status")
+        body = _body_obj(await _json(request, "status"), "status")
+        a.standard_status_tags[label] = store.check_tags(
+            a, body.get("tags", []), "RegistrationStatus", f"status {label!r}"
+        )
+        return next(s for s in store.status_views(a, None, True) if s["label"] == label)
+
+    # ---- events ------------------------------------------------------------------------------
+
+    @r.get("/Event/{acct}")
+    async def list_events(acct: str, request: Request) -> Response:
+        store.account(acct)
+        tags = "tags" in _includes(request)
+        evs = sorted((e for e in store.events.values() if e.account == acct), key=lambda e: e.event_id)
+        return envelope(request, evs, "events", lambda e: store.event_view(e, tags))
+
+    @r.get("/Event/{acct}/{event}")
+    async def get_event(acct: str, event: str, request: Request) -> dict[str, Any]:
+        return store.event_view(store.event(acct, event), "tags" in _includes(request))
+
+    @r.post("/Event/{acct}")
+    async def create_event(acct: str, request: Request) -> dict[str, Any]:
+        ev = store.create_event(store.account(acct), _body_obj(await _json(request, "event"), "event"))
+        return store.event_view(ev, True)
+
+    @r.post("/Event/{acct}/{event}")
+    async def update_event(acct: str, event: str, request: Request) -> dict[str, Any]:
+        ev = store.update_event(store.event(acct, event), _body_obj(await _json(request, "event"), "event"))
+        return store.event_view(ev, True)
+
+    # ---- sessions ----------------------------------------------------------------------------
+
+    @r.get("/Session/{acct}/{event}")
+    async def list_sessions(acct: str, event: str, request: Request) -> Response:
+        ev = store.event(acct, event)
+        tags = "tags" in _includes(request)
+        items = list(ev.sessions.values())
+        if "dateModified_after" in request.query_params:
+            after = parse_date(request.query_params["dateModified_after"], "dateModified_after")
+            items = [s for s in items if s["dateModified"] > after]
+        items.sort(key=lambda s: s["sessionId"])
+        return envelope(request, items, "sessions", lambda s: store.session_view(ev, s, tags))
+
+    @r.get("/Session/{acct}/{event}/{code}")
+    async def get_session(acct: str, event: str, code: str, request: Request) -> dict[str, Any]:
+        ev = store.event(acct, event)
+        s = ev.sessions.get(code)
+        if s is None:
+            raise ApiError(404, f"session {code!r} not found in event {event!r}")
+        return store.session_view(ev, s, "tags" in _includes(request))
+
+    @r.post("/Session/{acct}/{event}")
+    async def create_session(acct: str, event: str, request: Request) -> dict[str, Any]:
+        ev = store.event(acct, event)
+        s = store.upsert_session(ev, _body_obj(await _json(request, "session"), "session"))
+        return store.session_view(ev, s, True)
+
+    @r.post("/Session/{acct}/{event}/{code}")
+    async def update_session(acct: str, event: str, code: str, request: Request) -> dict[str, Any]:
+        ev = store.event(acct, event)
+        s = store.upsert_session(ev, _body_obj(await _json(request, "session"), "session"), code)
+        return store.session_view(ev, s, True)
 
     # ---- per-event catalog objects (statuses, attendee types, questions, ...) --------------
 

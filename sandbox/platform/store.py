@@ -201,7 +201,14 @@ class Store:
             raise ApiError(400, "event: 'eventCode' is required (letters, digits, '-' or '_')")
         if (acct.code, code) in self.event_by_code:
             raise ApiError(409, f"event {code!r} already exists in account {acct.code!r}")
-        eid = int(body.get("eventId") or self.next_id("event", 1001))
+        if body.get("eventId") is not None:
+            eid = body["eventId"]
+            if not isinstance(eid, int) or eid in self.events:
+                raise ApiError(409, f"event: eventId {eid!r} already exists or is not an integer")
+        else:
+            eid = self.next_id("event", 1001)
+            while eid in self.events:
+                eid = self.next_id("event", 1001)
         now = self.clock.now()
         ev = Event(
             eid,

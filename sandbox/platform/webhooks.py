@@ -96,6 +96,7 @@ class Dispatcher:
         self.client: httpx.AsyncClient | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.generation = 0
+        self.worker_gen = 0
 
     # lifecycle (bound to the app's lifespan, so to the server's loop)
     async def start(self) -> None:
@@ -105,9 +106,12 @@ class Dispatcher:
         self._spawn()
 
     def _spawn(self) -> None:
-        for t in self.workers:
-            t.cancel()
-        self.workers = [asyncio.create_task(self._work()) for _ in range(self.config.concurrency)]
+        # Old workers are not cancelled (that would strand a delivery mid-attempt): they
+        # retire after the item they hold.
+        self.worker_gen += 1
+        gen = self.worker_gen
+        self.workers = [t for t in self.workers if not t.done()]
+        self.workers += [asyncio.create_task(self._work(gen)) for _ in range(self.config.concurrency)]
 
     async def stop(self) -> None:
         for t in [*self.workers, *self.timers]:
@@ -153,9 +157,9 @@ class Dispatcher:
             await asyncio.sleep(0.01)
         return True
 
-    async def _work(self) -> None:
+    async def _work(self, gen: int) -> None:
         assert self.queue is not None
-        while True:
+        while gen == self.worker_gen:
             d = await self.queue.get()
             self.in_flight += 1
             try:
