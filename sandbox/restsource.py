@@ -276,7 +276,9 @@ def create_app(
         rows, _ = got
         page, n = _int(request, "page", 1, 1), size(request, "count")
         return {
-            "elements": rows[(page - 1) * n : page * n],
+            "elements": _depth(
+                rows[(page - 1) * n : page * n], request.query_params.get("depth", "complete")
+            ),
             "page": page,
             "pageSize": n,
             "total": len(rows),
@@ -436,3 +438,19 @@ def _plain_params(request: Request, drop: tuple[str, ...]) -> list[tuple[str, st
         for k, v in request.query_params.multi_items()
         if k not in drop and not _FILTER.search(k) and not _FILTER.search(v)
     ]
+
+
+DEPTH_FIELDS = {
+    "minimal": ("id", "updatedAt", "updatedAtEpoch", "email"),
+    "partial": ("id", "updatedAt", "updatedAtEpoch", "email", "name", "tags"),
+}
+
+
+def _depth(rows: list[dict[str, Any]], depth: str) -> list[dict[str, Any]]:
+    """Eloqua's ``depth``: minimal, partial or complete (the default) record shapes."""
+    if depth == "complete":
+        return rows
+    keep = DEPTH_FIELDS.get(depth)
+    if keep is None:
+        raise HTTPException(400, f"depth must be minimal, partial or complete, got {depth!r}")
+    return [{k: r[k] for k in keep if k in r} for r in rows]
