@@ -223,3 +223,60 @@ async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpo
     # every attendee written exactly once: the page redone after the crash read its records as unchanged
     assert state["calls"]["attendee.upsert"] == 200
     assert all(a["version"] == 1 for a in ev["attendees"].values())
+
+
+async def _temporal(client: Client, *args: str) -> str:
+    exe = str(Path(sys.executable).parent / "temporal")
+    proc = await asyncio.create_subprocess_exec(
+        exe,
+        *args,
+        "--address",
+        client.service_client.config.target_host,
+        "--namespace",
+        client.namespace,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, out.decode()
+    return out.decode()
+
+
+async def test_unknown_event_parks_visibly_and_resumes_with_the_temporal_cli(
+    client: Client, task_queue: str
+) -> None:
+    async with world(client, task_queue, webhooks=False) as w:
+        inp = reprocess_input(w.defs, ACCOUNT, "4242", False, True, None)
+        handle = await start_reprocess(client, inp, task_queue)
+
+        async def parked() -> bool:
+            p = await handle.query(TouchpointReprocessWorkflow.progress)
+            return p.status == "parked"
+
+        await eventually(parked, "the run parks on an unknown event")
+        wid = handle.id
+        shown = await _temporal(client, "workflow", "query", "--workflow-id", wid, "--type", "progress")
+        assert "parked" in shown and "4242" in shown and "not found" in shown, shown
+
+        async def listed() -> bool:
+            out = await _temporal(
+                client,
+                "workflow",
+                "list",
+                "--query",
+                f"EventsyncKind='touchpoint' AND EventsyncStatus='parked' AND WorkflowId='{wid}'",
+            )
+            return wid in out
+
+        await eventually(listed, "the parked run is found by its search attributes")
+        desc = await _temporal(client, "workflow", "describe", "--workflow-id", wid)
+        assert "parked" in desc  # the memo progress line
+        # the operator fixes the cause (the event exists now) and resumes from the checkpoint
+        await w.p("POST", f"/Event/{ACCOUNT}", json={"eventCode": "LATE", "eventId": 4242})
+        await w.p("POST", f"/Registration/{ACCOUNT}/LATE", json={"profile": {"email": "l@ex.com"}})
+        await _temporal(
+            client, "workflow", "signal", "--workflow-id", wid, "--name", "resume", "--input", '{"by": "ops"}'
+        )
+        result: ReprocessProgress = await asyncio.wait_for(handle.result(), 60)
+        assert result.status == "done" and result.read == {"registrants": 1}
+        assert len((await w.tp_state())["events"]["4242"]["attendees"]) == 1
