@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from eventsync.definitions import Definitions
+from eventsync.definitions.loader import load_definitions
 from eventsync.definitions.touchpoint import TouchpointDefinition, TouchpointDestination
 from eventsync.signal.decide import decide, render
 from eventsync.signal.events import PlatformEvent, parse_body
@@ -64,3 +67,20 @@ def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adap
 def test_all_flows_adds_the_touchpoint_flow() -> None:
     assert [f.name for f in all_flows(Definitions(touchpoint=tp(name="tp1")))] == ["tp1"]
     assert all_flows(Definitions(touchpoint=tp(enabled=False))) == []
+
+
+def test_validate_names_unknown_touchpoint_connections_with_lines(tmp_path: Path) -> None:
+    f = tmp_path / "defs.yaml"
+    f.write_text(
+        "connections:\n"
+        "  - {name: tp, vendor: touchpoint, base_url: 'http://127.0.0.1:1', auth: {kind: none}}\n"
+        "touchpoint:\n"
+        "  account: ACME\n"
+        "  connection: tp\n"
+        "  platform: plat\n"
+    )
+    result = load_definitions(f, check_secrets=False)
+    assert result.definitions is None
+    [problem] = result.errors
+    assert (problem.path, problem.line) == ("touchpoint.platform", 6)
+    assert "unknown connection 'plat'" in problem.message
