@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from client.commands.touchpoint import reprocess_input, start_reprocess
 from tests.integration.touchpoint.harness import ACCOUNT, RELATED, SYNCED, World, eventually, world
-from workflows.touchpoint import ReprocessProgress, TouchpointReprocessWorkflow
+from workflows.touchpoint import ReprocessProgress, TouchpointReprocessWorkflow, workflow_id
 
 ROOT = Path(__file__).resolve().parents[3]
 WRITE_CALLS = ("attendee.upsert", "attendee.deactivate", "attendee.delete", "session.upsert", "session.links")
@@ -157,6 +157,14 @@ async def test_reprocess_twice_via_cli_changes_nothing_the_second_time(
             k: state1["calls"].get(k, 0) for k in WRITE_CALLS
         }
         assert _state_without_times(state2["events"][str(w.event_id)]) == _state_without_times(ev1)
+
+        # records never pass through history: no registrant's email or name is in it
+        history = await client.get_workflow_handle(workflow_id(ACCOUNT, str(w.event_id))).fetch_history()
+        text = history.to_json()
+        assert "p0@ex.com" not in text and "c0@ex.com" not in text and '"F0"' not in text
+        assert "ex.com/s0" not in text  # nor session content
+        if os.environ.get("EVENTSYNC_RECORD_HISTORIES"):
+            (ROOT / "tests" / "histories" / "TouchpointReprocess-two-phases.json").write_text(text)
 
 
 def _start_worker(client: Client, task_queue: str) -> subprocess.Popen[str]:
