@@ -4,6 +4,7 @@ resumable after a worker SIGKILL; idempotent; the CLI drives it."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -96,6 +97,20 @@ async def test_tagging_after_activation_then_reprocess(client: Client, task_queu
         assert (await w.tp_event())["attendees"][codes[0]]["job_title"] == "Chair"
 
 
+def _payload_texts(node: Any) -> list[str]:
+    """Every payload of a history JSON, decoded (payload data is base64 in the JSON form)."""
+    out: list[str] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("data"), str) and "metadata" in node:
+            out.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+        for v in node.values():
+            out += _payload_texts(v)
+    elif isinstance(node, list):
+        for v in node:
+            out += _payload_texts(v)
+    return out
+
+
 def _state_without_times(ev: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps({k: ev[k] for k in ("attendees", "sessions")}))
 
@@ -161,8 +176,11 @@ async def test_reprocess_twice_via_cli_changes_nothing_the_second_time(
         # records never pass through history: no registrant's email or name is in it
         history = await client.get_workflow_handle(workflow_id(ACCOUNT, str(w.event_id))).fetch_history()
         text = history.to_json()
-        assert "p0@ex.com" not in text and "c0@ex.com" not in text and '"F0"' not in text
-        assert "ex.com/s0" not in text  # nor session content
+        decoded = _payload_texts(json.loads(text))
+        assert any("sessions" in d for d in decoded)  # the decoding works: the input is there
+        assert any("mailto:" in d for d in decoded)  # problem lines (key + reason) are kept, bounded
+        joined = "\n".join(decoded)
+        assert "p0@ex.com" not in joined and "c0@ex.com" not in joined and "ex.com/s0" not in joined
         if os.environ.get("EVENTSYNC_RECORD_HISTORIES"):
             (ROOT / "tests" / "histories" / "TouchpointReprocess-two-phases.json").write_text(text)
 
