@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from eventsync.definitions.common import Name, Strict
+from eventsync.definitions.connections import Connection
 
 OnLeave = Literal["deactivate", "delete"]
 
@@ -31,6 +32,12 @@ class TouchpointDestination(Strict):
     on_leave: OnLeave = "deactivate"
     registrants: bool = True
     sessions: bool = True
+    account: str | None = None
+    reread_from: Connection | None = Field(
+        None,
+        description="set by eventsync from the touchpoint block: the platform connection each "
+        "delivery re-reads the record from, so the newest state wins whatever order webhooks arrive in",
+    )
 
 
 class TouchpointDefinition(Strict):
@@ -65,9 +72,16 @@ class TouchpointDefinition(Strict):
     max_attempts: int = Field(12, ge=1, description="retryable failures before a record parks")
     idle_finish_s: float = Field(300.0, gt=0)
     page_size: int = Field(100, ge=1, le=1000, description="platform page size for reprocess")
+    reread: bool = Field(
+        True,
+        description="real time: read each record again from the platform when delivering it (one GET "
+        "per event), so that a late or re-tried webhook can never write an older state",
+    )
 
-    def as_destination(self) -> TouchpointDestination:
+    def as_destination(self, platform: Connection | None = None) -> TouchpointDestination:
         return TouchpointDestination(
+            account=self.account,
+            reread_from=platform if self.reread else None,
             connection=self.connection,
             synced_tag=self.synced_tag,
             related_link_tag=self.related_link_tag,

@@ -10,15 +10,35 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.definitions.touchpoint import TouchpointDestination
-from eventsync.http import ConnectionClient, HTTPCallError
+from eventsync.http import ConnectionClient, ConnectionPool, HTTPCallError
 from eventsync.touchpoint.api import TouchpointAPI
 from eventsync.touchpoint.attendees import PlanError
+from eventsync.touchpoint.platform import read_current
 from eventsync.touchpoint.sync import sync_record
 
 if TYPE_CHECKING:  # the Signal registry imports this module: no import back at load time
     from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
+
+
+_platform_pool: ConnectionPool | None = None
+
+
+def _platform(conn: Connection) -> ConnectionClient:
+    # The delivery path hands adapters their destination's client only; the platform client for
+    # re-reads is pooled here, once per worker process, like the shared pool does.
+    global _platform_pool
+    if _platform_pool is None:
+        _platform_pool = ConnectionPool()
+    return _platform_pool.client(conn)
+
+
+def gone(kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    """What a record that no longer exists on the platform syncs as: it leaves Touchpoint."""
+    keep = ("registrationCode", "sessionCode", "eventId", "eventCode", "accountCode")
+    return {**{k: record[k] for k in keep if k in record}, "isActive": False, "deleted": True, "tags": {}}
 
 
 class TouchpointAdapter:
@@ -44,9 +64,14 @@ class TouchpointAdapter:
         async def one(item: DeliveryItem) -> ItemResult:
             body: Any = item.body
             kind = str(body.get("type", "")).split(".", 1)[0]
+            record: dict[str, Any] = body.get("record") or {}
             async with sem:
                 try:
-                    result = await sync_record(api, dest, kind, body.get("record") or {})
+                    if dest.reread_from is not None and kind in ("registration", "session"):
+                        account = dest.account or str(record.get("accountCode") or "")
+                        current = await read_current(_platform(dest.reread_from), account, kind, record)  # type: ignore[arg-type]
+                        record = current if current is not None else gone(kind, record)
+                    result = await sync_record(api, dest, kind, record)
                 except PlanError as e:
                     return ItemResult(item.event_id, "rejected", None, str(e))
                 except HTTPCallError as e:

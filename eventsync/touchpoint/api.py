@@ -76,3 +76,6 @@ class TouchpointAPI:
             "PUT", self._path("events", event_id, "sessions", code, "related-links"), json={"links": links}
         )
         return dict(resp.json())
+
+    async def delete_session(self, event_id: int, code: str) -> None:
+        await self.conn.request("DELETE", self._path("events", event_id, "sessions", code))

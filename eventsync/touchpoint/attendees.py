@@ -74,6 +74,8 @@ def plan_attendee(record: Mapping[str, Any], synced_tag: str) -> AttendeePlan:
     except IdentityError as e:
         raise PlanError(str(e)) from None
     status = record.get("registrationStatusLabel")
+    if record.get("deleted"):
+        return AttendeePlan(eid, code, "leave", "the registration no longer exists on the platform")
     if "tags" not in record:
         raise PlanError(
             f"registration {code}: the record has no tags (read it with includeList=tags), so whether "

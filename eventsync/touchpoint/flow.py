@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eventsync.definitions.connections import Connection
 from eventsync.definitions.document import Definitions
 from eventsync.definitions.flows import Batching, FieldCondition, FlowDefinition, Rules, Source
 from eventsync.definitions.touchpoint import TouchpointDefinition
@@ -16,7 +17,7 @@ TRIGGERS = [
 ]
 
 
-def as_flow(tp: TouchpointDefinition) -> FlowDefinition:
+def as_flow(tp: TouchpointDefinition, platform: Connection | None = None) -> FlowDefinition:
     """Every registration and session event of the account goes through (a registrant *leaving*
     the synced set must reach Touchpoint too); the event filter keeps configured events only,
     by stable id first, and a skip is recorded like any flow's."""
@@ -39,7 +40,7 @@ def as_flow(tp: TouchpointDefinition) -> FlowDefinition:
         enabled=tp.enabled,
         source=Source(account=tp.account, events=events),  # type: ignore[arg-type]
         filters=Rules(match="any", fields=conds),
-        destination=tp.as_destination(),
+        destination=tp.as_destination(platform),
         batching=Batching(
             batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=tp.max_attempts
         ),
@@ -51,6 +52,8 @@ def as_flow(tp: TouchpointDefinition) -> FlowDefinition:
 def all_flows(defs: Definitions) -> list[FlowDefinition]:
     """The definitions' Signal flows plus the Touchpoint flow, if any: what the receiver routes to."""
     flows = list(defs.flows)
-    if defs.touchpoint is not None and defs.touchpoint.enabled:
-        flows.append(as_flow(defs.touchpoint))
+    tp = defs.touchpoint
+    if tp is not None and tp.enabled:
+        platform = next((c for c in defs.connections if c.name == tp.platform), None)
+        flows.append(as_flow(tp, platform))
     return flows

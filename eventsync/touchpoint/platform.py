@@ -105,3 +105,38 @@ async def read_page(
     total = int(doc.get("completeCollectionSize") or 0)
     nxt = start + len(items)
     return Page(items, total, nxt if items and nxt < total else None)
+
+
+async def read_current(
+    conn: ConnectionClient, account: str, kind: Literal["registration", "session"], record: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The record as the platform holds it now (with tags), or None when it no longer exists.
+
+    A webhook's copy may be older than a later one that already arrived (the platform retries
+    failed deliveries without holding back newer ones); reading again makes the last delivery
+    for a record write the newest state. A renamed event is found again by its stable id.
+    """
+    obj, key_field = ("Session", "sessionCode") if kind == "session" else ("Registration", "registrationCode")
+    key = str(record.get(key_field) or "")
+    code = str(record.get("eventCode") or "")
+    eid = record.get("eventId")
+    for attempt in (1, 2):
+        try:
+            resp = await conn.request(
+                "GET", _path(conn, obj, account, code, key), params={"includeList": "tags"}
+            )
+            doc = resp.json()
+            return doc if isinstance(doc, dict) else None
+        except HTTPCallError as e:
+            if e.status != 404:
+                raise
+        if attempt == 2 or eid is None:
+            return None
+        try:
+            fresh = await resolve_event(conn, account, int(eid))
+        except EventNotFound:
+            return None  # the event itself is gone
+        if fresh.event_code == code:
+            return None  # same event, so the record is gone
+        code = fresh.event_code
+    return None

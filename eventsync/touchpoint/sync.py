@@ -106,6 +106,11 @@ async def sync_session(
         eid = event_id_of(record, f"session {code}")
     except IdentityError as e:
         raise PlanError(str(e)) from None
+    if record.get("deleted"):
+        if await api.get_session(eid, code) is None:
+            return SyncResult(key, "absent", "the session no longer exists on the platform")
+        await api.delete_session(eid, code)
+        return SyncResult(key, "deleted", "the session no longer exists on the platform")
     if "customFields" in record and any(
         isinstance(f, Mapping) and "tags" not in f for f in record.get("customFields") or []
     ):

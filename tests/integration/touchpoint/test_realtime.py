@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from eventsync.signal.sharding import shard_of
 from eventsync.signal.sharding import workflow_id as shard_workflow_id
-from tests.integration.touchpoint.harness import world
+from tests.integration.touchpoint.harness import eventually, world
 from workflows.flow import FlowShardWorkflow
 
 
@@ -115,3 +115,38 @@ async def test_delete_on_leave(client: Client, task_queue: str) -> None:
         await w.until(lambda e: code in e["attendees"], "attendee created")
         await w.set_status(code, "Cancelled")
         await w.until(lambda e: code not in e["attendees"], "attendee deleted")
+
+
+async def test_a_retried_older_webhook_arriving_last_does_not_win(client: Client, task_queue: str) -> None:
+    """The platform retries a failed delivery without holding newer ones back, so the receiver
+    sees sequence 2 before 1. Each delivery re-reads the record, so the newest state wins."""
+    async with world(client, task_queue) as w:
+        code = await w.register("dee@ex.com", "New")
+        await w.until(lambda e: code in e["attendees"], "attendee created")
+        await w.drain()
+        hooks = w.platform.url + "/_sandbox/webhooks"
+        cfg = (await w.http.get(hooks)).json()
+        # deliveries signed with a wrong key are refused (401) and retried 3 s later
+        await w.http.put(hooks, json={**cfg, "break_signature": True, "backoff_initial_s": 3.0})
+        await w.set_status(code, "Cancelled")  # sequence 2
+
+        async def first_attempt_failed() -> bool:
+            r = await w.http.get(hooks + "/deliveries", params={"recordKey": code})
+            d = [x for x in r.json()["deliveries"] if x["sequence"] == 2]
+            return bool(d and d[0]["attempts"])
+
+        await eventually(first_attempt_failed, "sequence 2 refused once")
+        await w.http.put(hooks, json={**cfg, "backoff_initial_s": 3.0})
+        await w.set_status(code, "Attended")  # sequence 3, delivered before 2's retry
+        await w.drain()  # ... and now 2 has arrived too, last
+        log = (await w.http.get(hooks + "/deliveries", params={"recordKey": code})).json()["deliveries"]
+        last = {x["sequence"]: x["attempts"][-1]["at"] for x in log}
+        assert last[2] > last[3]  # the older change really arrived last
+        flow = w.defs.touchpoint.name  # type: ignore[union-attr]
+        await eventually(lambda: _decided(client, flow, code, 3), "both deliveries decided", timeout=30)
+        a = (await w.tp_event())["attendees"][code]
+        assert a["active"] is True and a["status"] == "Attended"
+
+
+async def _decided(client: Client, flow: str, record: str, n: int) -> bool:
+    return len([line for line in await explain(client, flow, 2, record) if line.startswith("delivered")]) >= n
