@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from eventsync.signal.sharding import shard_of
 from eventsync.signal.sharding import workflow_id as shard_workflow_id
 from tests.integration.touchpoint.harness import eventually, world
-from workflows.flow import FlowShardWorkflow
+from workflows.flow import FlowShardWorkflow, OperatorAction
 
 
 def links(ev: dict[str, Any], code: str) -> list[tuple[str, str]]:
@@ -150,3 +151,49 @@ async def test_a_retried_older_webhook_arriving_last_does_not_win(client: Client
 
 async def _decided(client: Client, flow: str, record: str, n: int) -> bool:
     return len([line for line in await explain(client, flow, 2, record) if line.startswith("delivered")]) >= n
+
+
+async def test_refused_registrant_parks_visibly_later_changes_wait_and_retry_delivers(
+    client: Client, task_queue: str
+) -> None:
+    async with world(client, task_queue) as w:
+        reg = await w.p(
+            "POST",
+            f"/Registration/ACME/{w.event_code}",
+            json={"profile": {"firstName": "No", "lastName": "Mail"}, "registrationStatusLabel": "New"},
+        )
+        code = reg["registrationCode"]
+        flow = w.defs.touchpoint.name  # type: ignore[union-attr]
+        handle = client.get_workflow_handle(shard_workflow_id(flow, shard_of(code, 2)))
+
+        async def parked() -> bool:
+            try:
+                return code in (await handle.query(FlowShardWorkflow.summary)).parked
+            except RPCError:  # the shard starts with the first webhook
+                return False
+
+        await eventually(parked, "the registrant without email parks")
+        reason = (await handle.query(FlowShardWorkflow.summary)).parked[code].reason
+        assert "no email" in reason and "Touchpoint requires" in reason
+
+        async def searchable() -> bool:
+            query = f"EventsyncKind='flow' AND EventsyncStatus='parked' AND EventsyncRecords='{code}'"
+            return any([wf async for wf in client.list_workflows(query)])
+
+        await eventually(searchable, "the parked record is found in the Web UI's search")
+        # fixed on the platform: that change's webhook waits behind the parked event
+        await w.p(
+            "POST", f"/Registration/ACME/{w.event_code}/{code}", json={"profile": {"email": "m@ex.com"}}
+        )
+        await w.drain()
+
+        async def held() -> bool:
+            return any(line.startswith("held") for line in await explain(client, flow, 2, code))
+
+        await eventually(held, "the later change is held behind the parked one")
+        assert code not in (await w.tp_event())["attendees"]
+        await handle.signal(
+            FlowShardWorkflow.on_retry, OperatorAction(record=code, by="ops", reason="email added")
+        )
+        ev = await w.until(lambda e: e["attendees"][code]["email"] == "m@ex.com", "delivered after retry")
+        assert ev["attendees"][code]["active"] is True

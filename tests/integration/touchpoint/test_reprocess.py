@@ -306,3 +306,24 @@ async def test_unknown_event_parks_visibly_and_resumes_with_the_temporal_cli(
         result: ReprocessProgress = await asyncio.wait_for(handle.result(), 60)
         assert result.status == "done" and result.read == {"registrants": 1}
         assert len((await w.tp_state())["events"]["4242"]["attendees"]) == 1
+
+
+async def test_reprocess_retries_pages_through_503_and_429_and_writes_each_record_once(
+    client: Client, task_queue: str
+) -> None:
+    async with world(client, task_queue, webhooks=False, page_size=10) as w:
+        await bulk(w, 30, "New")
+        faults = w.touchpoint.url + "/_sandbox/faults"
+        path = f"/api/v1/events/{w.event_id}/attendees/"
+        await w.http.post(faults, json={"path": path, "method": "PUT", "status": 503, "times": 3})
+        await w.http.post(
+            faults,
+            json={"path": path, "method": "GET", "status": 429, "times": 1, "headers": {"Retry-After": "1"}},
+        )
+        result = await reprocess(client, w, task_queue, registrants=True)
+        state = await w.tp_state()
+    assert result.status == "done" and result.read == {"registrants": 30}
+    # a record written by an attempt that then failed reads as unchanged on the page's retry
+    assert set(result.counts) <= {"created", "unchanged"} and sum(result.counts.values()) == 30
+    assert state["calls"]["attendee.upsert"] == 30  # failed calls never reached the handler
+    assert all(a["version"] == 1 for a in state["events"][str(w.event_id)]["attendees"].values())
