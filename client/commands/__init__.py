@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.stack import apply_cmd, dev, worker
 
-COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections]
+COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections, codec_server]
