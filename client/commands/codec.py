@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from client.commands.common import fail
+from client.commands.common import fail, observe
 
 
 @click.command("codec-server")
@@ -41,6 +41,7 @@ def codec_server(host: str, port: int, cors_origins: tuple[str, ...], generate_k
     if keyring is None:
         fail("no keys configured: set EVENTSYNC_CODEC_KEYS or EVENTSYNC_CODEC_KEYS_FILE")
         return
+    observe("eventsync-codec-server")
     origins = list(cors_origins) or origins_from_env()
     app = create_app(EncryptionCodec(keyring), token, origins)
     click.echo(
