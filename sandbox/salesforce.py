@@ -21,7 +21,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from sandbox import faults
-from sandbox.vendor_common import Gate, SlidingWindow, admin_router, form_fields, make_settings, valid_email
+from sandbox.vendor_common import (
+    Gate,
+    Index,
+    SlidingWindow,
+    admin_router,
+    form_fields,
+    make_settings,
+    valid_email,
+)
 
 DEFAULT_PORT = 8713
 
@@ -111,6 +119,7 @@ class SalesforceState:
     usage: SlidingWindow = field(default_factory=SlidingWindow)
     in_flight: dict[int, float] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)  # sobject -> by external ID
 
     def count(self, signal: str) -> None:
         self.counters[signal] = self.counters.get(signal, 0) + 1
@@ -216,6 +225,14 @@ def create_app(**overrides: Any) -> FastAPI:
     def table(sobject: str) -> dict[str, dict[str, Any]]:
         return st.records.setdefault(sobject, {})
 
+    def index(sobject: str) -> Index:
+        if sobject not in st.indexes:
+            ext = list(settings.schema.get(sobject, {}).get("external_ids", []))
+            st.indexes[sobject] = Index(ext, lambda _f, v: str(v))
+            for rid, rec in table(sobject).items():
+                st.indexes[sobject].add(rid, rec)
+        return st.indexes[sobject]
+
     # ---------------------------------------------------------------- validation
     def record_errors(
         sobject: str, rec: dict[str, Any], existing: dict[str, Any] | None
@@ -316,7 +333,9 @@ def create_app(**overrides: Any) -> FastAPI:
     def stamp(sobject: str, rid: str, rec: dict[str, Any], created: bool) -> None:
         now = _iso()
         target = table(sobject).setdefault(rid, {"Id": rid, "CreatedDate": now})
+        index(sobject).remove(rid, target)
         target.update(rec)
+        index(sobject).add(rid, target)
         target["LastModifiedDate"] = now
         target["SystemModstamp"] = now
         if created:
@@ -383,7 +402,7 @@ def create_app(**overrides: Any) -> FastAPI:
                                 "fields": [],
                             }
                         )
-                    matches = [rid for rid, r in table(sobject).items() if r.get(ext_field) == value]
+                    matches = index(sobject).find(ext_field, value)
                     if len(matches) > 1:
                         errs.append(
                             {

@@ -3,6 +3,7 @@ workflow code: a change that would break in-flight runs fails here, not in produ
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -22,5 +23,5 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replay(path: Path) -> None:
     replayer = Replayer(workflows=list(registry.workflows()), data_converter=data_converter())
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
     await replayer.replay_workflow(history, raise_on_replay_failure=True)

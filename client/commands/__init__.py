@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import click
 
+from client.commands import flows as _flows
 from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.stack import apply_cmd, dev, worker
 
-COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections, codec_server]
+COMMANDS: list[click.Command] = [
+    dev,
+    validate,
+    schema,
+    apply_cmd,
+    worker,
+    connections,
+    *_flows.COMMANDS,
+    codec_server,
+]

@@ -4,15 +4,23 @@ context arriving at the destination in a traceparent header."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from opentelemetry import trace
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+    ScheduleSpec,
+)
 from temporalio.testing import WorkflowEnvironment
 
+from activities.smoke import PingInput
 from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from sandbox import webhook
@@ -22,6 +30,7 @@ from worker.converter import data_converter
 from worker.main import build_worker
 from worker.tracing import interceptors
 from workflows.connection_check import ConnectionCheckWorkflow
+from workflows.smoke import SmokeWorkflow
 
 
 @pytest.fixture
@@ -100,3 +109,46 @@ async def test_trace_runs_from_caller_through_workflow_to_http_call(
     # And the HTTP core counted the call.
     points = metric_points("eventsync.http.requests")
     assert any(a == {"connection": "traced-dest", "outcome": "200"} and v >= 1 for a, v in points)
+
+
+async def test_schedule_started_runs_get_workflow_spans(
+    temporal_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    cap = captured()
+    target = temporal_env.client.service_client.config.target_host
+    client = await Client.connect(
+        target, namespace="default", data_converter=data_converter(), interceptors=interceptors()
+    )
+    schedule_id = f"sched-{uuid.uuid4()}"
+    async with build_worker(client, task_queue):
+        schedule = await client.create_schedule(
+            schedule_id,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    SmokeWorkflow.run, PingInput(message="scheduled"), id=schedule_id, task_queue=task_queue
+                ),
+                spec=ScheduleSpec(),
+            ),
+            trigger_immediately=True,
+        )
+        try:
+            started_id = None
+            for _ in range(100):  # bounded: the immediate trigger lands within a few polls
+                actions = (await schedule.describe()).info.recent_actions
+                if actions:
+                    assert isinstance(actions[0].action, ScheduleActionExecutionStartWorkflow)
+                    started_id = actions[0].action.workflow_id
+                    break
+                await asyncio.sleep(0.1)
+            assert started_id is not None, "the schedule never started its workflow"
+            await client.get_workflow_handle(started_id).result()
+        finally:
+            await schedule.delete()
+    runs = [
+        s
+        for s in cap.spans.get_finished_spans()
+        if s.name == "RunWorkflow:SmokeWorkflow"
+        and (s.attributes or {}).get("temporalWorkflowID") == started_id
+    ]
+    assert runs, "no workflow span for the schedule-started run"
+    assert runs[0].parent is None  # no caller: the span starts its own trace
