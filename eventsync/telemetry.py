@@ -32,50 +32,64 @@ OTLP_METRICS_ENV = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_E
 
 _meter = metrics.get_meter(METER_NAME)
 tracer = trace.get_tracer(METER_NAME)
+# Every instrument's name and kind, for the dashboards (deploy/grafana) and their test.
+METRICS: dict[str, str] = {}
+
+
+def _counter(name: str, **kw: Any) -> metrics.Counter:
+    METRICS[name] = "counter"
+    return _meter.create_counter(name, **kw)
+
+
+def _up_down(name: str, **kw: Any) -> metrics.UpDownCounter:
+    METRICS[name] = "gauge"
+    return _meter.create_up_down_counter(name, **kw)
+
+
+def _histogram(name: str, **kw: Any) -> metrics.Histogram:
+    METRICS[name] = "histogram"
+    return _meter.create_histogram(name, **kw)
+
 
 # Signal flows (webhook → decision → delivery).
-events_received = _meter.create_counter(
+events_received = _counter(
     "eventsync.events.received",
     unit="{event}",
     description="Events accepted by a receiver, by flow and source",
 )
-decisions = _meter.create_counter(
+decisions = _counter(
     "eventsync.decisions", unit="{decision}", description="Flow decisions (send/skip/park) by flow and reason"
 )
-deliveries = _meter.create_counter(
+deliveries = _counter(
     "eventsync.deliveries",
     unit="{delivery}",
     description="Destination deliveries by flow, destination and outcome (ok, rejected, failed)",
 )
-parked = _meter.create_up_down_counter(
+parked = _up_down(
     "eventsync.parked", unit="{record}", description="Records waiting in the retry queue, by flow"
 )
-delivery_latency = _meter.create_histogram(
+delivery_latency = _histogram(
     "eventsync.delivery.latency",
     unit="s",
     description="From event received to delivered, by flow and destination",
 )
 # API fetches.
-fetch_pages = _meter.create_counter(
-    "eventsync.fetch.pages", unit="{page}", description="Pages read, by fetch"
-)
-fetch_records = _meter.create_counter(
-    "eventsync.fetch.records", unit="{record}", description="Records read, by fetch"
-)
-fetch_duration = _meter.create_histogram(
+fetch_pages = _counter("eventsync.fetch.pages", unit="{page}", description="Pages read, by fetch")
+fetch_records = _counter("eventsync.fetch.records", unit="{record}", description="Records read, by fetch")
+fetch_duration = _histogram(
     "eventsync.fetch.duration", unit="s", description="Whole fetch run duration, by fetch and outcome"
 )
 # The HTTP core.
-http_requests = _meter.create_counter(
+http_requests = _counter(
     "eventsync.http.requests", unit="{request}", description="Outbound calls by connection and outcome"
 )
-http_duration = _meter.create_histogram(
+http_duration = _histogram(
     "eventsync.http.duration", unit="s", description="Outbound call duration by connection and outcome"
 )
-rate_limit_waits = _meter.create_counter(
+rate_limit_waits = _counter(
     "eventsync.rate_limit.waits", unit="{wait}", description="Calls held back by a rate limit, by destination"
 )
-rate_limit_wait_seconds = _meter.create_histogram(
+rate_limit_wait_seconds = _histogram(
     "eventsync.rate_limit.wait", unit="s", description="Time held back by a rate limit, by destination"
 )
 

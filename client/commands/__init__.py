@@ -8,6 +8,7 @@ from client.commands import flows as _flows
 from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
+from client.commands.receiver import receiver
 from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [
@@ -16,6 +17,7 @@ COMMANDS: list[click.Command] = [
     schema,
     apply_cmd,
     worker,
+    receiver,
     connections,
     *_flows.COMMANDS,
     codec_server,
