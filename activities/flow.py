@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.connections import get_pool
+from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.signal.delivery import deliver_batch
@@ -36,5 +37,20 @@ async def deliver(inp: DeliverInput) -> DeliverResult:
     while True:
         done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
         if done:
-            return DeliverResult(outcomes=work.result())
+            outcomes = work.result()
+            _count(inp, outcomes, activity.info().attempt)
+            return DeliverResult(outcomes=outcomes)
         activity.heartbeat()
+
+
+def _count(inp: DeliverInput, outcomes: list[EventOutcome], attempt: int) -> None:
+    flow, destination = inp.flow.name, inp.connection.name
+    for o in outcomes:
+        if o.outcome == "skipped":
+            telemetry.record_decision(flow, "skip", o.rule or "no rule")
+        else:
+            telemetry.record_delivery(flow, destination, o.outcome)
+            if attempt == 1 and o.outcome != "retry":
+                telemetry.record_decision(flow, "send", o.rule or "matched")
+        if o.retry_after_s:
+            telemetry.record_rate_limit_wait(destination, o.retry_after_s)

@@ -10,7 +10,15 @@ from pathlib import Path
 import click
 
 from client.apply import apply as apply_definitions
-from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
+from client.commands.common import (
+    address_option,
+    definitions_option,
+    fail,
+    load,
+    namespace_option,
+    observe,
+    run,
+)
 from client.devserver import DevServer
 from eventsync.definitions import Definitions
 
@@ -32,6 +40,8 @@ def worker(address: str | None, namespace: str | None, task_queue: str | None) -
     from worker.connect import connect
     from worker.main import run_worker
     from worker.registry import TASK_QUEUE
+
+    observe("eventsync-worker")
 
     async def main() -> None:
         stop = _stop_event()
