@@ -8,6 +8,7 @@ from client.commands import flows as _flows
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.sandbox import sandbox
+from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [
@@ -19,4 +20,5 @@ COMMANDS: list[click.Command] = [
     connections,
     sandbox,
     *_flows.COMMANDS,
+    serve,
 ]

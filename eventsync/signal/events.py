@@ -44,6 +44,7 @@ class PlatformEvent(BaseModel):
     event_code: str = ""
     record_key: str
     data: dict[str, Any] = Field(default_factory=dict)
+    replay: bool = False  # synthesized by `eventsync replay`, not sent by the platform
 
     @property
     def record(self) -> dict[str, Any]:
@@ -78,6 +79,10 @@ def _one(raw: Any, where: str) -> PlatformEvent:
     data = raw.get("data")
     if not isinstance(data, dict):
         raise EventParseError(f"{where}.data: missing or not an object")
+    obj = raw.get("object")
+    if obj in ("registration", "session") and obj not in data:
+        # The platform's own shape (docs/sandbox.md, "Signed webhooks"): `data` is the record itself.
+        data = {obj: data, "previous_status": raw.get("previousStatus")}
     account = raw.get("account") or raw.get("accountCode")
     event_code = raw.get("event_code") or raw.get("eventCode") or ""
     try:
