@@ -11,9 +11,10 @@ tightened per flow.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+
+from pydantic import Field, field_serializer, model_validator
 
 from eventsync.definitions.common import Name, Strict
 from eventsync.tags import TagRule, compile_rule
@@ -51,6 +52,12 @@ class Source(Strict):
     )
 
 
+def _mapping_as_written(mapping: FlowMapping | None) -> Any:
+    # A mapping source means what was *set* (`value: null` is a constant, an absent `value` is
+    # not), so it crosses Temporal (and any dump) as written, not with every default filled in.
+    return None if mapping is None else mapping.model_dump(mode="json", exclude_unset=True)
+
+
 class WebhookDestination(Strict):
     """One JSON object per record. Without a mapping, the platform's record as it is."""
 
@@ -59,6 +66,10 @@ class WebhookDestination(Strict):
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     mapping: FlowMapping | None = Field(None, description="flat `fields` (and `branches` by tag)")
+
+    @field_serializer("mapping")
+    def _as_written(self, mapping: FlowMapping | None) -> Any:
+        return _mapping_as_written(mapping)
 
     @model_validator(mode="after")
     def _flat(self) -> WebhookDestination:
@@ -75,6 +86,10 @@ class AdvancedWebhookDestination(Strict):
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     mapping: FlowMapping = Field(description="`body: {template, bind}` (and `branches` by tag)")
+
+    @field_serializer("mapping")
+    def _as_written(self, mapping: FlowMapping | None) -> Any:
+        return _mapping_as_written(mapping)
 
     @model_validator(mode="after")
     def _nested(self) -> AdvancedWebhookDestination:
