@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-
 from pydantic import Field, field_serializer, model_validator
 
 from eventsync.definitions.common import Name, Strict
