@@ -6,9 +6,11 @@ import click
 
 from client.commands import flows as _flows
 from client.commands import touchpoint as _touchpoint
+from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.sandbox import sandbox
+from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [
@@ -20,5 +22,7 @@ COMMANDS: list[click.Command] = [
     connections,
     sandbox,
     *_flows.COMMANDS,
+    codec_server,
+    serve,
     *_touchpoint.COMMANDS,
 ]

@@ -33,11 +33,19 @@ class TouchpointDestination(Strict):
     registrants: bool = True
     sessions: bool = True
     account: str | None = None
+    events: list[int | str] = Field(
+        default_factory=list, description="only these platform events (ids or codes); empty: all"
+    )
     reread_from: Connection | None = Field(
         None,
         description="set by eventsync from the touchpoint block: the platform connection each "
         "delivery re-reads the record from, so the newest state wins whatever order webhooks arrive in",
     )
+
+    @property
+    def mapping(self) -> None:
+        """The mapping is fixed (eventsync.touchpoint): the flow's body is the platform record."""
+        return None
 
 
 class TouchpointDefinition(Strict):
@@ -81,6 +89,7 @@ class TouchpointDefinition(Strict):
     def as_destination(self, platform: Connection | None = None) -> TouchpointDestination:
         return TouchpointDestination(
             account=self.account,
+            events=list(self.events),
             reread_from=platform if self.reread else None,
             connection=self.connection,
             synced_tag=self.synced_tag,

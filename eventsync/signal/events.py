@@ -44,6 +44,8 @@ class PlatformEvent(BaseModel):
     event_code: str = ""
     record_key: str
     data: dict[str, Any] = Field(default_factory=dict)
+    replay: bool = False  # synthesized by `eventsync replay`, not sent by the platform
+    sequence: int = 0  # the platform's per-record counter (0: not given); orders a record's queue
 
     @property
     def record(self) -> dict[str, Any]:
@@ -93,6 +95,7 @@ def _one(raw: Any, where: str) -> PlatformEvent:
             event_code=str(event_code),
             record_key=record_key_of(etype, data),
             data=data,
+            sequence=int(raw["sequence"]) if isinstance(raw.get("sequence"), int) else 0,
         )
     except ValidationError as e:
         first = e.errors()[0]

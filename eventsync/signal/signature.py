@@ -76,7 +76,10 @@ class Verifier:
 
     def accepted(self, signature: str, now: float) -> None:
         """Remember a delivery only once it was durably accepted: a retry of one we failed must pass."""
-        self._seen[signature.strip()] = int(now)
+        key = signature.strip()
+        if key.startswith(PLATFORM_PREFIX):  # remembered as verify() compares it
+            key = SIGNATURE_PREFIX + key[len(PLATFORM_PREFIX) :]
+        self._seen[key] = int(now)
         horizon = now - self.tolerance_s
         while self._seen and (len(self._seen) > self.remember or next(iter(self._seen.values())) < horizon):
             self._seen.popitem(last=False)

@@ -2,7 +2,7 @@
 
 So registrants and sessions get exactly the Signal guarantees (per-record order in sharded
 flow workflows, dedupe by event id, backoff, parking with retry/discard, `explain`), from the
-same code. Each item's body is `{"type", "record"}` (see `eventsync.signal.decide.render`).
+same code. The flow has no mapping, so each item's body is the platform record itself.
 """
 
 from __future__ import annotations
@@ -62,12 +62,12 @@ class TouchpointAdapter:
         sem = asyncio.Semaphore(flow.batching.max_concurrency or self.limits.max_concurrency)
 
         async def one(item: DeliveryItem) -> ItemResult:
-            body: Any = item.body
-            kind = str(body.get("type", "")).split(".", 1)[0]
-            record: dict[str, Any] = body.get("record") or {}
+            # The flow has no mapping, so the body is the platform record itself.
+            record: dict[str, Any] = dict(item.body or {})
+            kind = "session" if item.record_key.startswith("session:") else "registration"
             async with sem:
                 try:
-                    if dest.reread_from is not None and kind in ("registration", "session"):
+                    if dest.reread_from is not None:
                         account = dest.account or str(record.get("accountCode") or "")
                         current = await read_current(_platform(dest.reread_from), account, kind, record)  # type: ignore[arg-type]
                         record = current if current is not None else gone(kind, record)

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.document import Definitions
-from eventsync.definitions.flows import Batching, FieldCondition, FlowDefinition, Rules, Source
-from eventsync.definitions.touchpoint import TouchpointDefinition
+from eventsync.definitions.flows import Batching, FlowDefinition, Source
+from eventsync.definitions.touchpoint import TouchpointDefinition, TouchpointDestination
+from eventsync.touchpoint.identity import matches_event
 
 TRIGGERS = [
     "registration.created",
     "registration.updated",
     "registration.status_changed",
-    "registration.attended",
     "session.created",
     "session.updated",
 ]
 
 
 def as_flow(tp: TouchpointDefinition, platform: Connection | None = None) -> FlowDefinition:
-    """Every registration and session event of the account goes through (a registrant *leaving*
-    the synced set must reach Touchpoint too); the event filter keeps configured events only,
-    by stable id first, and a skip is recorded like any flow's."""
-    ids = [e for e in tp.events if isinstance(e, int)] + [
-        int(e) for e in tp.events if isinstance(e, str) and e.isdigit()
-    ]
-    codes = [e for e in tp.events if isinstance(e, str) and not e.isdigit()]
-    conds = []
-    if ids:
-        conds.append(FieldCondition(field="eventId", op="is_one_of", value=ids))
-    if codes:
-        conds.append(FieldCondition(field="eventCode", op="is_one_of", value=codes))
+    """Every registration and session event of the account is routed to it (a registrant
+    *leaving* the synced set must reach Touchpoint too); `events:` is applied when routing
+    (`wants`), by stable id first, so other events never enter the Touchpoint shards."""
     events = [
         t
         for t in TRIGGERS
@@ -38,8 +32,8 @@ def as_flow(tp: TouchpointDefinition, platform: Connection | None = None) -> Flo
     return FlowDefinition(
         name=tp.name,
         enabled=tp.enabled,
-        source=Source(account=tp.account, events=events),  # type: ignore[arg-type]
-        filters=Rules(match="any", fields=conds),
+        source=Source(account=tp.account, connection=tp.platform, events=events),  # type: ignore[arg-type]
+        activate_for=None,
         destination=tp.as_destination(platform),
         batching=Batching(
             batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=tp.max_attempts
@@ -47,6 +41,12 @@ def as_flow(tp: TouchpointDefinition, platform: Connection | None = None) -> Flo
         shards=tp.shards,
         idle_finish_s=tp.idle_finish_s,
     )
+
+
+def wants(flow: FlowDefinition, record: Mapping[str, Any]) -> bool:
+    """Whether a Touchpoint flow takes a record of this platform event (other flows: always)."""
+    dest = flow.destination
+    return not isinstance(dest, TouchpointDestination) or matches_event(record, dest.events)
 
 
 def all_flows(defs: Definitions) -> list[FlowDefinition]:

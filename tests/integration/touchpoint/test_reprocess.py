@@ -4,7 +4,6 @@ resumable after a worker SIGKILL; idempotent; the CLI drives it."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import signal
@@ -14,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
+from client.codec_server import create_app as codec_app
 from client.commands.touchpoint import reprocess_input, start_reprocess
+from sandbox.serving import served
 from tests.integration.touchpoint.harness import ACCOUNT, RELATED, SYNCED, World, eventually, world
+from worker.codec import codec_from_env
 from workflows.touchpoint import ReprocessProgress, TouchpointReprocessWorkflow, workflow_id
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,18 +101,26 @@ async def test_tagging_after_activation_then_reprocess(client: Client, task_queu
         assert (await w.tp_event())["attendees"][codes[0]]["job_title"] == "Chair"
 
 
-def _payload_texts(node: Any) -> list[str]:
-    """Every payload of a history JSON, decoded (payload data is base64 in the JSON form)."""
-    out: list[str] = []
+def _payloads(node: Any) -> list[dict[str, Any]]:
+    """Every payload of a history in its JSON form."""
+    out: list[dict[str, Any]] = []
     if isinstance(node, dict):
         if isinstance(node.get("data"), str) and "metadata" in node:
-            out.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+            out.append(node)
         for v in node.values():
-            out += _payload_texts(v)
+            out += _payloads(v)
     elif isinstance(node, list):
         for v in node:
-            out += _payload_texts(v)
+            out += _payloads(v)
     return out
+
+
+async def _payload_texts(client: Client, history_json: str) -> list[str]:
+    """The history's payloads as the worker wrote them, decrypted by the configured codec."""
+    raw = [json_format.ParseDict(p, Payload()) for p in _payloads(json.loads(history_json))]
+    codec = client.data_converter.payload_codec
+    plain = await codec.decode(raw) if codec is not None else raw
+    return [p.data.decode("utf-8", "replace") for p in plain]
 
 
 def _state_without_times(ev: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +188,7 @@ async def test_reprocess_twice_via_cli_changes_nothing_the_second_time(
         # records never pass through history: no registrant's email or name is in it
         history = await client.get_workflow_handle(workflow_id(ACCOUNT, str(w.event_id))).fetch_history()
         text = history.to_json()
-        decoded = _payload_texts(json.loads(text))
+        decoded = await _payload_texts(client, text)
         assert any("sessions" in d for d in decoded)  # the decoding works: the input is there
         assert any("mailto:" in d for d in decoded)  # problem lines (key + reason) are kept, bounded
         joined = "\n".join(decoded)
@@ -251,11 +263,17 @@ async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpo
     assert all(a["version"] == 1 for a in ev["attendees"].values())
 
 
-async def _temporal(client: Client, *args: str) -> str:
+CODEC_TOKEN = "tp-codec-token"
+
+
+async def _temporal(client: Client, *args: str, codec: str | None = None) -> str:
+    """The `temporal` CLI; with `codec`, payloads are decrypted through our codec server."""
     exe = str(Path(sys.executable).parent / "temporal")
+    extra = ["--codec-endpoint", codec, "--codec-auth", f"Bearer {CODEC_TOKEN}"] if codec else []
     proc = await asyncio.create_subprocess_exec(
         exe,
         *args,
+        *extra,
         "--address",
         client.service_client.config.target_host,
         "--namespace",
@@ -271,6 +289,13 @@ async def _temporal(client: Client, *args: str) -> str:
 async def test_unknown_event_parks_visibly_and_resumes_with_the_temporal_cli(
     client: Client, task_queue: str
 ) -> None:
+    codec = codec_from_env()
+    assert codec is not None  # tests/conftest.py sets test keys: payloads are encrypted
+    with served(codec_app(codec, CODEC_TOKEN)) as codec_server:
+        await _parks_and_resumes(client, task_queue, codec_server.url)
+
+
+async def _parks_and_resumes(client: Client, task_queue: str, codec_url: str) -> None:
     async with world(client, task_queue, webhooks=False) as w:
         inp = reprocess_input(w.defs, ACCOUNT, "4242", False, True, None)
         handle = await start_reprocess(client, inp, task_queue)
@@ -281,7 +306,9 @@ async def test_unknown_event_parks_visibly_and_resumes_with_the_temporal_cli(
 
         await eventually(parked, "the run parks on an unknown event")
         wid = handle.id
-        shown = await _temporal(client, "workflow", "query", "--workflow-id", wid, "--type", "progress")
+        shown = await _temporal(
+            client, "workflow", "query", "--workflow-id", wid, "--type", "progress", codec=codec_url
+        )
         assert "parked" in shown and "4242" in shown and "not found" in shown, shown
 
         async def listed() -> bool:
@@ -295,7 +322,7 @@ async def test_unknown_event_parks_visibly_and_resumes_with_the_temporal_cli(
             return wid in out
 
         await eventually(listed, "the parked run is found by its search attributes")
-        desc = await _temporal(client, "workflow", "describe", "--workflow-id", wid)
+        desc = await _temporal(client, "workflow", "describe", "--workflow-id", wid, codec=codec_url)
         assert "parked" in desc  # the memo progress line
         # the operator fixes the cause (the event exists now) and resumes from the checkpoint
         await w.p("POST", f"/Event/{ACCOUNT}", json={"eventCode": "LATE", "eventId": 4242})

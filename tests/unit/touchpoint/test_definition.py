@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from client.router import flows_for
 from eventsync.definitions import Definitions
 from eventsync.definitions.loader import load_definitions
 from eventsync.definitions.touchpoint import TouchpointDefinition, TouchpointDestination
-from eventsync.signal.decide import decide, render
+from eventsync.signal.decide import render
 from eventsync.signal.events import PlatformEvent, parse_body
+from eventsync.tags import Registration
 from eventsync.touchpoint.flow import all_flows, as_flow
 
 
@@ -37,6 +39,7 @@ def test_defaults() -> None:
 def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adapter() -> None:
     f = as_flow(tp(events=[1001, "EXPO"], sessions=False))
     assert isinstance(f.destination, TouchpointDestination)
+    assert f.destination.mapping is None and f.activate_for is None and not f.filters
     assert all(e.startswith("registration.") for e in f.source.events)
     body = {
         "id": "e1",
@@ -51,8 +54,8 @@ def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adap
     }
     [ev] = parse_body(body)  # the platform's own webhook shape
     assert ev.record_key == "R1" and ev.record["registrationCode"] == "R1"
-    assert decide(f, ev).activated  # by stable id, whatever the code is now
-    assert render(f, ev) == {"type": "registration.status_changed", "record": ev.record}
+    defs = Definitions(touchpoint=tp(events=[1001, "EXPO"], sessions=False))
+    assert [x.name for x in flows_for(defs, ev)] == ["touchpoint"]  # by stable id, whatever the code
     other = PlatformEvent(
         id="e2",
         type="registration.created",
@@ -60,8 +63,13 @@ def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adap
         record_key="R2",
         data={"registration": {"registrationCode": "R2", "eventId": 7, "eventCode": "OTHER"}},
     )
-    d = decide(f, other)
-    assert not d.activated and "none of 2 conditions" in d.rule
+    assert flows_for(defs, other) == []  # another event: never routed to the Touchpoint flow
+    expo = other.model_copy(
+        update={"data": {"registration": {"registrationCode": "R3", "eventCode": "EXPO"}}}
+    )
+    assert len(flows_for(defs, expo)) == 1
+    current = Registration(record=ev.record)
+    assert render(f, ev, current, current) == ev.record  # no mapping: the record as it is
 
 
 def test_all_flows_adds_the_touchpoint_flow() -> None:
