@@ -9,14 +9,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from activities import connections as connection_activities
+from activities import flow as flow_activities
 from activities import smoke as smoke_activities
 from workflows.connection_check import ConnectionCheckWorkflow
+from workflows.flow import FlowShardWorkflow
 from workflows.smoke import SmokeWorkflow
 
 TASK_QUEUE = "eventsync"
 
-WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow]
-ACTIVITIES: list[Callable[..., Any]] = [smoke_activities.ping, connection_activities.test_connection]
+WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow, FlowShardWorkflow]
+ACTIVITIES: list[Callable[..., Any]] = [
+    smoke_activities.ping,
+    connection_activities.test_connection,
+    flow_activities.deliver,
+]
 
 
 def workflows() -> Sequence[type]:

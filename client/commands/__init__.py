@@ -9,3 +9,7 @@ from client.commands.definitions import schema, validate
 from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections]
+
+from client.commands import flows as _flows  # noqa: E402
+
+COMMANDS += _flows.COMMANDS
