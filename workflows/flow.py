@@ -55,6 +55,8 @@ class ShardSummary(BaseModel):
     pending: int
     parked: dict[str, Parked]
     counters: Counters
+    waiting_until: float | None = None  # paused for an account quota reset (epoch seconds)
+    waiting_reason: str = ""
 
 
 @workflow.defn(name="FlowShard")
@@ -66,6 +68,7 @@ class FlowShardWorkflow:
         self.dirty = True
         self.signals = 0
         self.parked_shown: list[str] = []
+        self.waiting_shown = False
 
     # ---- messages -------------------------------------------------------------------------------
 
@@ -99,6 +102,8 @@ class FlowShardWorkflow:
             pending=self.state.pending(),
             parked=dict(self.state.parked),
             counters=self.state.counters,
+            waiting_until=self.state.paused_until if self.state.paused(self._now()) else None,
+            waiting_reason=self.state.paused_reason if self.state.paused(self._now()) else "",
         )
 
     # ---- main loop ------------------------------------------------------------------------------
@@ -138,12 +143,15 @@ class FlowShardWorkflow:
 
     def _show_status(self) -> None:
         parked = sorted(self.state.parked)[:MAX_PARKED_IN_SEARCH]
-        if parked == self.parked_shown:
+        waiting = self.state.paused(self._now())
+        if parked == self.parked_shown and waiting == self.waiting_shown:
             return
         self.parked_shown = parked
+        self.waiting_shown = waiting
+        status = "waiting_quota" if waiting else "parked" if parked else "running"
         workflow.upsert_search_attributes(
             [
-                sa.STATUS.value_set("parked" if parked else "running"),
+                sa.STATUS.value_set(status),
                 sa.RECORDS.value_set(parked) if parked else sa.RECORDS.value_unset(),
             ]
         )

@@ -13,6 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from eventsync.definitions.common import Name, Strict
+from eventsync.definitions.destinations import (
+    EloquaDestination,
+    HubSpotDestination,
+    MarketoDestination,
+    SalesforceDestination,
+)
 
 EventType = Literal[
     "registration.created",
@@ -111,7 +117,15 @@ class AdvancedWebhookDestination(Strict):
     )
 
 
-Destination = Annotated[WebhookDestination | AdvancedWebhookDestination, Field(discriminator="kind")]
+Destination = Annotated[
+    WebhookDestination
+    | AdvancedWebhookDestination
+    | MarketoDestination
+    | EloquaDestination
+    | SalesforceDestination
+    | HubSpotDestination,
+    Field(discriminator="kind"),
+]
 
 
 class Batching(Strict):

@@ -14,6 +14,7 @@ from typing import Any
 from jsonpath_ng import JSONPath  # type: ignore[import-untyped]
 from jsonpath_ng.ext import parse as jsonpath_parse  # type: ignore[import-untyped]
 
+from eventsync.definitions.destinations import expressions_of
 from eventsync.definitions.flows import (
     AdvancedWebhookDestination,
     FieldCondition,
@@ -182,6 +183,8 @@ def _expressions(flow: FlowDefinition) -> list[tuple[str, str]]:
     dest = flow.destination
     if isinstance(dest, WebhookDestination):
         return [(f, e) for m in dest.mappings for f, e in m.fields.items()]
+    if not isinstance(dest, AdvancedWebhookDestination):
+        return list(expressions_of(dest).items())
     out: list[tuple[str, str]] = []
 
     def walk(node: Any, path: str) -> None:
@@ -210,7 +213,9 @@ def render(flow: FlowDefinition, event: PlatformEvent) -> Any:
         if not chosen.fields:  # no mapping: the record's own flat fields, as the platform sent them
             return {k: v for k, v in event.record.items() if not isinstance(v, dict | list)}
         return {f: _value(flow.name, f, e, ctx) for f, e in chosen.fields.items()}
-    assert isinstance(dest, AdvancedWebhookDestination)
+    if not isinstance(dest, AdvancedWebhookDestination):
+        # vendor destinations: a flat {name: value} the adapter reads back (definitions.destinations)
+        return {name: _value(flow.name, name, e, ctx) for name, e in expressions_of(dest).items()}
 
     def build(node: Any, path: str) -> Any:
         if isinstance(node, dict):

@@ -1,0 +1,81 @@
+"""Pieces every vendor adapter uses: reading a rendered body back, batching without duplicate
+keys, quota reset times, and turning an HTTP-core error into per-item results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from eventsync.definitions.flows import FlowDefinition
+from eventsync.http import HTTPCallError
+from eventsync.signal.destinations import DeliveryItem, ItemResult
+
+T = TypeVar("T")
+
+
+def fields_of(item: DeliveryItem) -> dict[str, Any]:
+    """The mapped vendor fields of a rendered body (None values dropped: "no answer" sends nothing)."""
+    body = item.body if isinstance(item.body, dict) else {}
+    return {k[6:]: v for k, v in body.items() if k.startswith("field.") and v is not None}
+
+
+def value_of(item: DeliveryItem, name: str) -> Any:
+    body = item.body if isinstance(item.body, dict) else {}
+    return body.get(name)
+
+
+def mapped_status(raw: Any, status_map: dict[str, str]) -> str | None:
+    if raw in (None, "", []):
+        return None
+    text = str(raw[0] if isinstance(raw, list) else raw)
+    return status_map.get(text, text)
+
+
+def chunks(seq: Sequence[T], size: int) -> list[list[T]]:
+    return [list(seq[i : i + size]) for i in range(0, len(seq), max(1, size))]
+
+
+def waves(items: Iterable[T], key: Callable[[T], str]) -> list[list[T]]:
+    """Split into consecutive groups with no key twice in a group: two registrations with one
+    email in one call make the vendor reject (or merge) one of them, so the later waits a call."""
+    out: list[list[T]] = []
+    keys: list[set[str]] = []
+    for it in items:
+        k = key(it)
+        for group, seen in zip(out, keys, strict=True):
+            if k not in seen:
+                group.append(it)
+                seen.add(k)
+                break
+        else:
+            out.append([it])
+            keys.append({k})
+    return out
+
+
+def seconds_until_midnight(tz: str, now: dt.datetime | None = None) -> float:
+    zone = ZoneInfo(tz)
+    here = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    nxt = dt.datetime.combine(here.date() + dt.timedelta(days=1), dt.time(0, 0), tzinfo=zone)
+    return max(1.0, (nxt - here).total_seconds())
+
+
+def error_results(items: Iterable[DeliveryItem], err: HTTPCallError, prefix: str = "") -> list[ItemResult]:
+    msg = f"{prefix}{err}"
+    if err.retryable:
+        return [ItemResult(i.event_id, "retry", err.status, msg, err.retry_after) for i in items]
+    return [ItemResult(i.event_id, "rejected", err.status, msg) for i in items]
+
+
+def quota_wait(
+    items: Iterable[DeliveryItem], err: HTTPCallError, seconds: float, what: str
+) -> list[ItemResult]:
+    hours, rest = divmod(int(seconds), 3600)
+    detail = f"{what}: waiting for the reset in {hours} h {rest // 60} min ({err.vendor_code or err.status})"
+    return [ItemResult(i.event_id, "retry", err.status, detail, seconds, wait=True) for i in items]
+
+
+def share_of(flow: FlowDefinition, share: float, limit: int) -> int:
+    return max(1, int(limit * share))
