@@ -41,6 +41,7 @@ STANDARD_FIELDS = {
 MAX_BATCH = 5_000
 CONCURRENCY = 4  # no published rate limit; 429 is documented, so stay modest
 MAX_POLLS = 60
+IN_CALL_RETRIES = 4
 FINAL = {"success", "warning", "error", "errored"}
 _PROCESS = uuid.uuid4().hex[:8]
 
@@ -86,8 +87,19 @@ class EloquaAdapter:
         return base
 
     async def _req(self, conn: ConnectionClient, pacer: Pacer, method: str, url: str, **kw: Any) -> Any:
-        async with pacer.slot():
-            resp = await conn.request(method, url, **kw)
+        # A batch is several dependent calls; one 429 must not throw away the steps already done,
+        # so 429 (never processed) and a GET's 5xx are retried here a few times with backoff. A
+        # POST's 5xx is not: Eloqua may have acted on it (a sync started twice merges twice).
+        for attempt in range(IN_CALL_RETRIES + 1):
+            try:
+                async with pacer.slot():
+                    resp = await conn.request(method, url, **kw)
+                break
+            except HTTPCallError as err:
+                again = err.status == 429 or (method == "GET" and err.retryable)
+                if not again or attempt == IN_CALL_RETRIES:
+                    raise
+                await asyncio.sleep(err.retry_after or 0.25 * 2**attempt)
         if resp.status_code == 204 or not resp.content:
             return None
         return resp.json()
