@@ -63,7 +63,7 @@ async def run(
         await wait_up(url)
         conn = connection(vendor, url)
         dest = {"program": None, "campaign": None} if vendor == "marketo" else {}
-        f = flow(vendor, conn.name, dest)
+        f = flow(vendor, conn.name, dest, batching={"batch_size": batch})
         events = [platform_event(f"B{i:06d}", 0) for i in range(n)]
         batches = [events[i : i + batch] for i in range(0, n, batch)]
         pool = ConnectionPool(max_connections=IN_FLIGHT)
@@ -104,11 +104,12 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=30_000)
     ap.add_argument("--vendor", choices=["marketo", "hubspot", "both"], default="both")
+    ap.add_argument("--batch", type=int, default=0, help="records per call (default: the vendor maximum)")
     args = ap.parse_args()
     if args.vendor in ("marketo", "both"):
-        print(json.dumps(await run("marketo", args.n, 300, 100, 20.0, {}), indent=2))
+        print(json.dumps(await run("marketo", args.n, args.batch or 300, 100, 20.0, {}), indent=2))
     if args.vendor in ("hubspot", "both"):
-        print(json.dumps(await run("hubspot", args.n, 100, 100, 10.0, {"shuffle_results": True}), indent=2))
+        print(json.dumps(await run("hubspot", args.n, args.batch or 100, 100, 10.0, {"shuffle_results": True}), indent=2))
 
 
 if __name__ == "__main__":
