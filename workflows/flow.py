@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
     from workflows import search_attributes as sa
 
-MAX_BATCHES_IN_FLIGHT = 4
+MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches grow with load
 MAX_SIGNALS_PER_RUN = 4_000  # the server's cap is 10,000 per execution: stay far below it
 MAX_HISTORY_EVENTS = 8_000  # in case the server's suggestion is configured higher
 MAX_PARKED_IN_SEARCH = 100

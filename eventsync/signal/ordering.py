@@ -15,9 +15,12 @@ from pydantic import BaseModel, Field, PrivateAttr
 from eventsync.signal.events import PlatformEvent
 
 Outcome = Literal["delivered", "skipped", "retry", "rejected"]
-MAX_DECISIONS_PER_RECORD = 20
-MAX_RECORDS_EXPLAINED = 2_000
-MAX_SEEN_IDS = 20_000
+# These bound the state a shard carries across continue-as-new (one payload, 2 MB hard limit):
+# worst case ~300 x 10 x 300 B of decisions + 10,000 ids x ~40 B, well under 2 MB with the queue.
+MAX_DECISIONS_PER_RECORD = 10
+MAX_RECORDS_EXPLAINED = 300
+MAX_SEEN_IDS = 10_000
+MAX_DETAIL_CHARS = 300
 BACKOFF_INITIAL_S = 1.0
 BACKOFF_MAX_S = 60.0
 
@@ -270,20 +273,18 @@ class ShardState(BaseModel):
         return list(self.decisions.get(record, []))
 
     def _note(self, record: str, entry: DecisionEntry) -> None:
+        entry.detail = entry.detail[:MAX_DETAIL_CHARS]
+        entry.rule = entry.rule[:MAX_DETAIL_CHARS]
         log = self.decisions.pop(record, [])  # re-insert: most recently touched records last
         log.append(entry)
         del log[:-MAX_DECISIONS_PER_RECORD]
         self.decisions[record] = log
         while len(self.decisions) > MAX_RECORDS_EXPLAINED:
-            oldest = next(iter(self.decisions))
-            if oldest in self.parked or oldest in self.queues:
-                # keep what a user may ask about; drop the next one instead
-                first, log0 = oldest, self.decisions.pop(oldest)
-                self.decisions[first] = log0
-                if all(k in self.parked or k in self.queues for k in self.decisions):
-                    break
-                continue
-            self.decisions.pop(oldest)
+            # forget the least recently touched record that nobody is waiting on
+            victim = next((k for k in self.decisions if k not in self.parked and k not in self.queues), None)
+            if victim is None:
+                break
+            del self.decisions[victim]
 
 
 __all__ = ["ShardState", "EventOutcome", "DecisionEntry", "Parked", "Counters"]
