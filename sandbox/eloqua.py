@@ -27,7 +27,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox import faults
-from sandbox.vendor_common import Gate, SlidingWindow, admin_router, form_fields, make_settings, valid_email
+from sandbox.vendor_common import (
+    Gate,
+    Index,
+    SlidingWindow,
+    admin_router,
+    form_fields,
+    make_settings,
+    valid_email,
+)
 
 DEFAULT_PORT = 8712
 
@@ -115,6 +123,7 @@ class EloquaState:
     window: SlidingWindow = field(default_factory=SlidingWindow)
     counters: dict[str, int] = field(default_factory=dict)
     in_flight: int = 0
+    emails: Index = field(default_factory=lambda: Index(["emailAddress"], lambda _f, v: str(v).lower()))
 
     def next_id(self) -> int:
         self.seq += 1
@@ -193,6 +202,7 @@ def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(EloquaSettings, overrides)
     st = EloquaState()
     gate = Gate()
+    knobs = faults.Faults()
     app = FastAPI(title="Eloqua sandbox")
 
     # ---------------------------------------------------------------- auth
@@ -369,12 +379,14 @@ def create_app(**overrides: Any) -> FastAPI:
         return out
 
     def apply_contact(c: dict[str, Any], body: dict[str, Any]) -> None:
+        st.emails.remove(c["id"], c)
         for attr in STANDARD_FIELDS.values():
             if attr in body:
                 c[attr] = body[attr]
         for fv in body.get("fieldValues") or []:
             c["custom"][str(fv.get("id"))] = fv.get("value")
         c["updatedAt"] = _unix()
+        st.emails.add(c["id"], c)
 
     def contact_errors(body: Any, own_id: int | None) -> JSONResponse | None:
         if not isinstance(body, dict):
@@ -384,10 +396,7 @@ def create_app(**overrides: Any) -> FastAPI:
             return _validation("emailAddress", "NotNullRequirement", email)
         if email is not None and not valid_email(email):
             return _validation("emailAddress", "EmailAddressRequirement", email)
-        if email and any(
-            (c["emailAddress"] or "").lower() == email.lower() and cid != own_id
-            for cid, c in st.contacts.items()
-        ):
+        if email and any(cid != own_id for cid in st.emails.find("emailAddress", email)):
             return _validation("emailAddress", "UniquenessRequirement", email, status=409)
         for fv in body.get("fieldValues") or []:
             if str(fv.get("id")) not in custom_by_id():
@@ -426,6 +435,7 @@ def create_app(**overrides: Any) -> FastAPI:
             if request.method == "GET":
                 return JSONResponse(contact_view(c, request.query_params.get("depth", "complete")))
             if request.method == "DELETE":
+                st.emails.remove(contact_id, c)
                 del st.contacts[contact_id]
                 return Response(status_code=200)
             body = await request.json()
@@ -688,14 +698,8 @@ def create_app(**overrides: Any) -> FastAPI:
             named = {by_id[fid]["htmlName"]: v for fid, v in values.items()}
             contact_id = None
             if named.get("emailAddress"):
-                match = next(
-                    (
-                        c
-                        for c in st.contacts.values()
-                        if (c["emailAddress"] or "").lower() == named["emailAddress"].lower()
-                    ),
-                    None,
-                )
+                found = st.emails.find("emailAddress", named["emailAddress"])
+                match = st.contacts[found[0]] if found else None
                 if match is None:
                     match = new_contact({k: v for k, v in named.items() if k in STANDARD_FIELDS.values()})
                 else:
@@ -873,6 +877,17 @@ def create_app(**overrides: Any) -> FastAPI:
 
         return await guarded(request, work)
 
+    async def clear_staged(request: Request, import_id: int) -> Response:
+        async def work() -> Response:
+            imp = st.imports.get(import_id)
+            if imp is None:
+                return PlainTextResponse("Not Found", status_code=404)
+            imp["staged"], imp["posts"], imp["bytes"] = [], 0, 0
+            return Response(status_code=204)
+
+        return await guarded(request, work)
+
+    app.add_api_route("/api/bulk/2.0/contacts/imports/{import_id}/data", clear_staged, methods=["DELETE"])
     app.add_api_route("/api/bulk/2.0/contacts/fields", contact_fields, methods=["GET"])
     app.add_api_route("/api/bulk/2.0/contacts/imports", create_import, methods=["POST"])
     app.add_api_route("/api/bulk/2.0/contacts/imports", imports_list, methods=["GET"])
@@ -936,6 +951,12 @@ def create_app(**overrides: Any) -> FastAPI:
         created = updated = 0
         reasons: dict[str, int] = {}
         seen: set[str] = set()
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        if ident_target != "emailAddress":  # one pass, not one per row
+            for c in sorted(st.contacts.values(), key=lambda c: c["id"]):
+                v = str(c["id"]) if ident_target == "id" else _target_value(c, ident_target)
+                if v is not None:
+                    by_key.setdefault(v, []).append(c)
 
         def reject(index: int, row: Any, code: str, message: str, invalid: list[str]) -> None:
             s["_rejects"].append(
@@ -969,7 +990,10 @@ def create_app(**overrides: Any) -> FastAPI:
                 reject(index, row, code, f"Duplicate {ident} in the import: {key}", [ident])
                 continue
             seen.add(norm)
-            matches = [c for c in st.contacts.values() if _contact_value(c, ident_target, norm)]
+            if ident_target == "emailAddress":
+                matches = [st.contacts[i] for i in st.emails.find("emailAddress", norm)]
+            else:
+                matches = by_key.get(norm, [])
             if not matches:
                 if email in (None, ""):
                     reject(
@@ -1011,15 +1035,12 @@ def create_app(**overrides: Any) -> FastAPI:
             settings.error_status if total and rejected == total else "warning" if rejected else "success"
         )
 
-    def _contact_value(c: dict[str, Any], target: str, norm: str) -> bool:
-        if target == "id":
-            return str(c["id"]) == norm
-        if target.startswith("custom:"):
-            return str(c["custom"].get(target[7:])) == norm
-        v = c.get(target)
-        return v is not None and (str(v).lower() if target == "emailAddress" else str(v)) == norm
+    def _target_value(c: dict[str, Any], target: str) -> str | None:
+        v = c["custom"].get(target[7:]) if target.startswith("custom:") else c.get(target)
+        return None if v in (None, "") else str(v)
 
     def _write(c: dict[str, Any], values: dict[str, Any], rule: str) -> None:
+        st.emails.remove(c["id"], c)
         for target, v in values.items():
             if target == "id":
                 continue
@@ -1033,6 +1054,7 @@ def create_app(**overrides: Any) -> FastAPI:
             else:
                 c[target] = v
         c["updatedAt"] = _unix()
+        st.emails.add(c["id"], c)
 
     async def create_sync(request: Request) -> Response:
         async def work() -> Response:
@@ -1115,6 +1137,7 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = EloquaState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
@@ -1135,7 +1158,7 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"expired": n}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.add_middleware(_CaseInsensitiveApi)
     app.state.sandbox = st
     return app

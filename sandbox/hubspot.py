@@ -21,7 +21,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from sandbox import faults
-from sandbox.vendor_common import Gate, SlidingWindow, admin_router, form_fields, make_settings, valid_email
+from sandbox.vendor_common import (
+    Gate,
+    Index,
+    SlidingWindow,
+    admin_router,
+    form_fields,
+    make_settings,
+    valid_email,
+)
 
 DEFAULT_PORT = 8714
 
@@ -69,6 +77,7 @@ class HubSpotState:
     daily_used: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     in_flight: int = 0
+    index: Index | None = None
 
     def count(self, signal: str) -> None:
         self.counters[signal] = self.counters.get(signal, 0) + 1
@@ -97,10 +106,16 @@ def _error(status: int, category: str, message: str, **extra: Any) -> JSONRespon
     )
 
 
+def _norm(prop: str, value: Any) -> str:
+    return str(value).lower() if prop == "email" else str(value)
+
+
 def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(HubSpotSettings, overrides)
     st = HubSpotState()
+    st.index = Index(list(settings.unique_properties), _norm)
     gate = Gate()
+    knobs = faults.Faults()
     rng = random.Random(settings.seed)
     app = FastAPI(title="HubSpot sandbox")
 
@@ -302,9 +317,6 @@ def create_app(**overrides: Any) -> FastAPI:
 
         return await guarded(request, work)
 
-    def _norm(prop: str, value: Any) -> str:
-        return str(value).lower() if prop == "email" else str(value)
-
     def _upsert_one(item: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         prop, key = item["idProperty"], item["id"]
         props = dict(item.get("properties") or {})
@@ -345,23 +357,27 @@ def create_app(**overrides: Any) -> FastAPI:
                 ],
                 "context": ctx,
             }
-        match = next(
-            (
-                cid
-                for cid, c in st.contacts.items()
+        assert st.index is not None
+        if st.index.covers(prop):
+            found = st.index.find(prop, key)
+        else:
+            found = [
+                i
+                for i, c in st.contacts.items()
                 if _norm(prop, c["properties"].get(prop, "")) == _norm(prop, key)
-            ),
-            None,
-        )
+            ]
+        match = found[0] if found else None
         now = _iso()
         created = match is None
-        if created:
+        if match is None:
             match = st.next_id
             st.next_id += 1
             st.contacts[match] = {"properties": {prop: key}, "createdAt": now, "updatedAt": now}
-        assert match is not None
+        else:
+            st.index.remove(match, st.contacts[match]["properties"])
         st.contacts[match]["properties"].update(props)
         st.contacts[match]["updatedAt"] = now
+        st.index.add(match, st.contacts[match]["properties"])
         res = _view(match, sorted(st.contacts[match]["properties"]))
         res["new"] = created
         if trace:
@@ -433,9 +449,11 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = HubSpotState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
+        st.index = Index(list(settings.unique_properties), _norm)
         rng.seed(settings.seed)
 
     def expire() -> int:
@@ -454,6 +472,6 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"was": used}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.state.sandbox = st
     return app

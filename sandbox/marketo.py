@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sandbox import faults
-from sandbox.vendor_common import Gate, SlidingWindow, admin_router, make_settings, valid_email
+from sandbox.vendor_common import Gate, Index, SlidingWindow, admin_router, make_settings, valid_email
 
 DEFAULT_PORT = 8711
 
@@ -88,9 +88,14 @@ class MarketoState:
     in_flight: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     window: SlidingWindow = field(default_factory=SlidingWindow)
+    index: Index | None = None
 
     def count(self, signal: str) -> None:
         self.counters[signal] = self.counters.get(signal, 0) + 1
+
+
+def _norm(name: str, value: Any) -> str:
+    return str(value).lower() if name == "email" else str(value)
 
 
 def _now_iso() -> str:
@@ -122,7 +127,9 @@ def _skipped(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(MarketoSettings, overrides)
     st = MarketoState()
+    st.index = Index(list(settings.dedupe_fields), _norm)
     gate = Gate()
+    knobs = faults.Faults()
     app = FastAPI(title="Marketo sandbox")
 
     # ---------------------------------------------------------------- identity
@@ -283,13 +290,14 @@ def create_app(**overrides: Any) -> FastAPI:
         unknown = [f for f in fields or [] if f not in _known_fields() | {"createdAt", "updatedAt"}]
         if unknown:
             return _fail("1006", f"Field '{unknown[0]}' not found")
-        wanted = set(values)
-        found = [
-            _lead_view(lead, fields)
-            for lid, lead in sorted(st.leads.items())
-            if str(lead.get(ftype) if ftype != "id" else lid) in wanted
-        ]
-        return _page(found, params)
+        if ftype == "id":
+            ids = {int(v) for v in values if v.isdigit() and int(v) in st.leads}
+        elif st.index is not None and st.index.covers(ftype):
+            ids = {i for v in values for i in st.index.find(ftype, v)}
+        else:
+            wanted = {_norm(ftype, v) for v in values}
+            ids = {i for i, lead in st.leads.items() if _norm(ftype, lead.get(ftype)) in wanted}
+        return _page([_lead_view(st.leads[i], fields) for i in sorted(ids)], params)
 
     async def leads_get(request: Request) -> Response:
         async def work(_: bytes) -> Response:
@@ -381,8 +389,11 @@ def create_app(**overrides: Any) -> FastAPI:
             changes = {k: v for k, v in rec.items() if k != "id" and lead.get(k) != v}
             for k, v in changes.items():
                 _activity(matches[0], 13, fields=[{"name": k, "newValue": v, "oldValue": lead.get(k)}])
+            assert st.index is not None
+            st.index.remove(matches[0], lead)
             lead.update({k: v for k, v in rec.items() if k != "id"})
             lead["updatedAt"] = _now_iso()
+            st.index.add(matches[0], lead)
             return {"id": matches[0], "status": "updated"}
         if action == "updateOnly":
             return _skipped("1004", "Lead not found")
@@ -390,6 +401,8 @@ def create_app(**overrides: Any) -> FastAPI:
         st.next_lead_id += 1
         now = _now_iso()
         st.leads[lid] = {**rec, "id": lid, "createdAt": now, "updatedAt": now, "_partition": partition}
+        assert st.index is not None
+        st.index.add(lid, st.leads[lid])
         _activity(lid, 12)
         return {"id": lid, "status": "created"}
 
@@ -399,10 +412,9 @@ def create_app(**overrides: Any) -> FastAPI:
                 return [int(key)] if int(key) in st.leads else []
             except (TypeError, ValueError):
                 return []
-        if lookup == "email":
-            low = str(key).lower()
-            return [i for i, lead in st.leads.items() if str(lead.get("email") or "").lower() == low]
-        return [i for i, lead in st.leads.items() if lead.get(lookup) == key]
+        if st.index is not None and st.index.covers(lookup):
+            return st.index.find(lookup, key)
+        return [i for i, lead in st.leads.items() if _norm(lookup, lead.get(lookup)) == _norm(lookup, key)]
 
     app.add_api_route("/rest/v1/leads.json", leads_get, methods=["GET"])
     app.add_api_route("/rest/v1/leads.json", leads_post, methods=["POST"])
@@ -601,9 +613,11 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = MarketoState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
+        st.index = Index(list(settings.dedupe_fields), _norm)
 
     def expire() -> int:
         now = time.monotonic()
@@ -621,7 +635,7 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"was": used}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.state.sandbox = st
     return app
 

@@ -21,7 +21,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from sandbox import faults
-from sandbox.vendor_common import Gate, SlidingWindow, admin_router, form_fields, make_settings, valid_email
+from sandbox.vendor_common import (
+    Gate,
+    Index,
+    SlidingWindow,
+    admin_router,
+    form_fields,
+    make_settings,
+    valid_email,
+)
 
 DEFAULT_PORT = 8713
 
@@ -111,6 +119,7 @@ class SalesforceState:
     usage: SlidingWindow = field(default_factory=SlidingWindow)
     in_flight: dict[int, float] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)  # sobject -> by external ID
 
     def count(self, signal: str) -> None:
         self.counters[signal] = self.counters.get(signal, 0) + 1
@@ -130,6 +139,7 @@ def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(SalesforceSettings, overrides)
     st = SalesforceState()
     gate = Gate()
+    knobs = faults.Faults()
     app = FastAPI(title="Salesforce sandbox")
     day = 86_400.0
 
@@ -215,6 +225,14 @@ def create_app(**overrides: Any) -> FastAPI:
 
     def table(sobject: str) -> dict[str, dict[str, Any]]:
         return st.records.setdefault(sobject, {})
+
+    def index(sobject: str) -> Index:
+        if sobject not in st.indexes:
+            ext = list(settings.schema.get(sobject, {}).get("external_ids", []))
+            st.indexes[sobject] = Index(ext, lambda _f, v: str(v))
+            for rid, rec in table(sobject).items():
+                st.indexes[sobject].add(rid, rec)
+        return st.indexes[sobject]
 
     # ---------------------------------------------------------------- validation
     def record_errors(
@@ -316,7 +334,9 @@ def create_app(**overrides: Any) -> FastAPI:
     def stamp(sobject: str, rid: str, rec: dict[str, Any], created: bool) -> None:
         now = _iso()
         target = table(sobject).setdefault(rid, {"Id": rid, "CreatedDate": now})
+        index(sobject).remove(rid, target)
         target.update(rec)
+        index(sobject).add(rid, target)
         target["LastModifiedDate"] = now
         target["SystemModstamp"] = now
         if created:
@@ -383,7 +403,7 @@ def create_app(**overrides: Any) -> FastAPI:
                                 "fields": [],
                             }
                         )
-                    matches = [rid for rid, r in table(sobject).items() if r.get(ext_field) == value]
+                    matches = index(sobject).find(ext_field, value)
                     if len(matches) > 1:
                         errs.append(
                             {
@@ -583,6 +603,7 @@ def create_app(**overrides: Any) -> FastAPI:
         }
 
     def reset() -> None:
+        knobs.rules.clear()
         fresh = SalesforceState()
         for name in fresh.__dataclass_fields__:
             setattr(st, name, getattr(fresh, name))
@@ -625,7 +646,7 @@ def create_app(**overrides: Any) -> FastAPI:
         return {"used": used}
 
     app.include_router(router)
-    faults.install(app)
+    faults.install(app, knobs)
     app.state.sandbox = st
     return app
 

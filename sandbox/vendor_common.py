@@ -88,6 +88,8 @@ class Gate:
         self.waiting = 0
 
     def close(self) -> None:
+        if self.closed:
+            return  # requests already waiting keep their event
         self.closed = True
         self._event = asyncio.Event()
 
@@ -165,3 +167,31 @@ async def form_fields(request: Any) -> dict[str, str]:
 
     body = (await request.body()).decode("utf-8", "replace")
     return {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+class Index:
+    """Record ids by the normalized value of some fields, so that a batch of lookups costs
+    O(batch) rather than O(batch x records). Callers remove a record before changing it
+    and add it back after."""
+
+    def __init__(self, fields: list[str], norm: Callable[[str, Any], str]) -> None:
+        self.norm = norm
+        self.maps: dict[str, dict[str, set[Any]]] = {f: {} for f in fields}
+
+    def add(self, rid: Any, rec: dict[str, Any]) -> None:
+        for f, m in self.maps.items():
+            if rec.get(f) not in (None, ""):
+                m.setdefault(self.norm(f, rec[f]), set()).add(rid)
+
+    def remove(self, rid: Any, rec: dict[str, Any]) -> None:
+        for f, m in self.maps.items():
+            if rec.get(f) not in (None, ""):
+                ids = m.get(self.norm(f, rec[f]))
+                if ids is not None:
+                    ids.discard(rid)
+
+    def covers(self, field: str) -> bool:
+        return field in self.maps
+
+    def find(self, field: str, value: Any) -> list[Any]:
+        return sorted(self.maps[field].get(self.norm(field, value), ()))

@@ -393,3 +393,37 @@ def test_429_and_503_signals(http: httpx.Client) -> None:
     assert http.get(f"{BULK}/syncs").status_code == 503
     counters = http.get("/_sandbox/state").json()["counters"]
     assert counters["429"] == 1 and counters["503"] == 1
+
+
+def test_unknown_settings_are_named() -> None:
+    with pytest.raises(TypeError, match="sync_polls"):
+        eloqua.create_app(sync_polls=3)
+
+
+def test_clear_staged_data(http: httpx.Client) -> None:
+    uri = _import(http)
+    http.post(f"{BULK}{uri}/data", json=[{"Email": "s@example.com"}])
+    assert http.delete(f"{BULK}{uri}/data").status_code == 204
+    sync_uri, statuses = _run_sync(http, uri)
+    assert statuses[-1] == "success"
+    logs = {x["statusCode"]: x["count"] for x in http.get(f"{BULK}{sync_uri}/logs").json()["items"]}
+    assert logs == {"ELQ-00001": 0}
+
+
+def test_fault_rules_match_api_paths_in_lower_case(http: httpx.Client) -> None:
+    http.post(
+        "/_sandbox/faults",
+        json={
+            "path": "/api/bulk/2.0/syncs",
+            "status": 500,
+            "body": {"error": "x", "errorSeverity": 3},
+            "headers": {"Retry-After": "120"},
+            "times": 1,
+        },
+    )
+    r = http.get(f"{BULK}/syncs")
+    assert r.status_code == 500 and r.headers["Retry-After"] == "120"
+    assert http.get(f"{BULK}/syncs").status_code == 200
+    http.post("/_sandbox/faults", json={"path": "/api/", "status": 503})
+    http.post("/_sandbox/reset")
+    assert http.get("/_sandbox/faults").json() == []

@@ -219,3 +219,13 @@ def test_list_pages_to_the_end_with_after(http: httpx.Client) -> None:
     one = http.get("/crm/v3/objects/contacts/l3@example.com", params={"idProperty": "email"}, headers=PAT)
     assert one.json()["properties"]["email"] == "l3@example.com"
     assert http.get("/crm/v3/objects/contacts/999999", headers=PAT).json()["category"] == "OBJECT_NOT_FOUND"
+
+
+def test_results_are_not_promised_in_input_order(http: httpx.Client) -> None:
+    emails = [f"o{i:02d}@example.com" for i in range(20)]
+    shuffled = http.post(UPSERT, json=_inputs(*emails), headers=PAT).json()["results"]
+    assert sorted(r["properties"]["email"] for r in shuffled) == emails
+    assert [r["properties"]["email"] for r in shuffled] != emails
+    http.patch("/_sandbox/settings", json={"shuffle_results": False})
+    ordered = http.post(UPSERT, json=_inputs(*emails), headers=PAT).json()["results"]
+    assert [r["properties"]["email"] for r in ordered] == emails

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -270,3 +271,26 @@ def test_soql_pages_to_the_end_with_next_records_url(http: httpx.Client) -> None
     assert since["totalSize"] == 5
     bad = http.get(f"{V}/query", params={"q": "SELEC nonsense"}, headers=auth)
     assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_long_running_concurrency_gives_403_request_limit_exceeded(http: httpx.Client, base_url: str) -> None:
+    http.patch("/_sandbox/settings", json={"max_long_running": 1, "long_running_s": 0})
+    auth = _login(http)
+    http.post("/_sandbox/hold")
+    done: list[int] = []
+
+    def slow() -> None:
+        with httpx.Client(base_url=base_url, timeout=10) as c:
+            done.append(c.get(f"{V}/query", params={"q": "SELECT Id FROM Contact"}, headers=auth).status_code)
+
+    t = threading.Thread(target=slow)
+    t.start()
+    for _ in range(500):
+        if http.get("/_sandbox/state").json()["held"] == 1:
+            break
+        time.sleep(0.01)
+    r = http.get(f"{V}/query", params={"q": "SELECT Id FROM Contact"}, headers=auth)
+    assert r.status_code == 403 and r.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    http.post("/_sandbox/release")
+    t.join()
+    assert done == [200]
