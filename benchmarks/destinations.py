@@ -109,7 +109,12 @@ async def main() -> None:
     if args.vendor in ("marketo", "both"):
         print(json.dumps(await run("marketo", args.n, args.batch or 300, 100, 20.0, {}), indent=2))
     if args.vendor in ("hubspot", "both"):
-        print(json.dumps(await run("hubspot", args.n, args.batch or 100, 100, 10.0, {"shuffle_results": True}), indent=2))
+        print(
+            json.dumps(
+                await run("hubspot", args.n, args.batch or 100, 100, 10.0, {"shuffle_results": True}),
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":
