@@ -285,6 +285,10 @@ class _Compiled:
     def evaluate(self, current: Registration, previous: Registration | None = None) -> Decision:
         raise NotImplementedError
 
+    def test(self, current: Registration, previous: Registration | None = None) -> bool:
+        """The outcome alone: no explanation is built (mappings pick branches per record)."""
+        raise NotImplementedError
+
 
 class _TagCondition(_Compiled):
     __slots__ = ("subject", "op", "values")
@@ -295,10 +299,8 @@ class _TagCondition(_Compiled):
         self.op = c.op
         self.values: tuple[str, ...] = tuple(c.value) if isinstance(c.value, list) else (c.value or "",)
 
-    def evaluate(self, current: Registration, previous: Registration | None = None) -> Decision:
+    def test(self, current: Registration, previous: Registration | None = None) -> bool:
         tags = _tags_of(self.subject, current)
-        name = _name_of(self.subject, current)
-        seen = f"{self.subject.replace('_', ' ')} {_short(name)} carries {list(tags)}"
         op, value = self.op, self.values[0]
         if op == "is":
             ok = value in tags
@@ -316,6 +318,16 @@ class _TagCondition(_Compiled):
         else:  # changed_to
             before = _tags_of(self.subject, previous) if previous is not None else ()
             ok = value in tags and value not in before
+        return ok
+
+    def evaluate(self, current: Registration, previous: Registration | None = None) -> Decision:
+        ok = self.test(current, previous)
+        tags = _tags_of(self.subject, current)
+        seen = (
+            f"{self.subject.replace('_', ' ')} {_short(_name_of(self.subject, current))} carries {list(tags)}"
+        )
+        if self.op == "changed_to":
+            before = _tags_of(self.subject, previous) if previous is not None else ()
             if previous is None:
                 seen += " (no previous record: a new registration counts as a change)"
             else:
@@ -341,13 +353,19 @@ class _ValueCondition(_Compiled):
             return {self.code: item.value if item is not None else None}
         return {code: item.value for code, item in source.items() if self.tag in item.tags}
 
+    def test(self, current: Registration, previous: Registration | None = None) -> bool:
+        return self._outcome(self._selected(current))
+
     def evaluate(self, current: Registration, previous: Registration | None = None) -> Decision:
         selected = self._selected(current)
-        texts = [t for v in selected.values() for t in _as_texts(v)]
         if self.tag is not None and not selected:
             seen = f"no {self.subject} carries tag {self.tag!r}"
         else:
             seen = f"{self.subject} values {_short(selected)}"
+        return Decision(self._outcome(selected), self.description, seen, self.where)
+
+    def _outcome(self, selected: dict[str, Any]) -> bool:
+        texts = [t for v in selected.values() for t in _as_texts(v)]
         op, value = self.op, self.values[0]
         if op == "is":
             ok = value in texts
@@ -362,7 +380,7 @@ class _ValueCondition(_Compiled):
             ok = not texts
         else:  # is_not_empty
             ok = bool(texts)
-        return Decision(ok, self.description, seen, self.where)
+        return ok
 
 
 class _Group(_Compiled):
@@ -373,6 +391,11 @@ class _Group(_Compiled):
         super().__init__(f"{word} of {len(children)} rules", where)
         self.children = tuple(children)
         self.need_all = need_all
+
+    def test(self, current: Registration, previous: Registration | None = None) -> bool:
+        if self.need_all:
+            return all(child.test(current, previous) for child in self.children)
+        return any(child.test(current, previous) for child in self.children)
 
     def evaluate(self, current: Registration, previous: Registration | None = None) -> Decision:
         # Short-circuit: the first child that settles the group is the rule that decided it.
@@ -419,7 +442,7 @@ class CompiledRule:
         return self._root.evaluate(current, previous)
 
     def __call__(self, current: Registration, previous: Registration | None = None) -> bool:
-        return self._root.evaluate(current, previous).matched
+        return self._root.test(current, previous)
 
 
 def compile_rule(rule: Condition | AllOf | AnyOf | Mapping[str, Any]) -> CompiledRule:

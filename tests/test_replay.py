@@ -13,6 +13,7 @@ from worker import registry
 from worker.converter import data_converter
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+TEXTS = {p.stem: p.read_text() for p in HISTORIES}
 
 
 def test_there_are_histories_to_replay() -> None:
@@ -22,5 +23,5 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replay(path: Path) -> None:
     replayer = Replayer(workflows=list(registry.workflows()), data_converter=data_converter())
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, TEXTS[path.stem])
     await replayer.replay_workflow(history, raise_on_replay_failure=True)

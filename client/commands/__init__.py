@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import click
 
+from client.commands import flows as _flows
+from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
+from client.commands.sandbox import sandbox
+from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
 
-COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections]
-
-from client.commands import flows as _flows  # noqa: E402
-
-COMMANDS += _flows.COMMANDS
+COMMANDS: list[click.Command] = [
+    dev,
+    validate,
+    schema,
+    apply_cmd,
+    worker,
+    connections,
+    sandbox,
+    *_flows.COMMANDS,
+    codec_server,
+    serve,
+]

@@ -1,54 +1,47 @@
 """Native destination settings: Marketo, Eloqua, Salesforce, HubSpot (issue 7).
 
-Each kind names a connection, maps record fields to the vendor's fields (the same expression
-language as webhook mappings: a JSONPath over the record context, or `=constant`) and says which
-follow-up steps run after the person upsert. A value that varies per event (a Marketo program, a
-Salesforce campaign) is a `Ref`: fixed, or read from an event question answer on the record.
-Pacing defaults to the vendor's documented limits; `share` takes a part of them for accounts
-where other integrations spend the same limit.
+A native destination maps a registration to the vendor's person fields with the one mapping
+language of every flow (`mapping`: a `FlowMapping` with flat `fields` and tag `branches`,
+docs/transforms.md). What stays here is vendor-specific: the key the vendor matches on (Marketo
+lookupField, HubSpot idProperty, a Salesforce external ID, the Eloqua identifier), which follow-up
+steps run after the person upsert, and the part of the vendor's limits the flow may use. A value
+that varies per event (a Marketo program, a Salesforce or Eloqua campaign, a member status) is a
+*source* of the same language: `{value: "1001"}` for every event, or a path such as
+`$.answers.MKTO_PROGRAM` (the answer to a registration question). Platform statuses become vendor
+statuses with a `lookup` transform.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_serializer, model_validator
 
 from eventsync.definitions.common import Strict
+from eventsync.transforms.mapping import FieldSource, FlowMapping, SourceRef
 
 
-class Ref(Strict):
-    """A vendor id (program, campaign, ...): fixed for every event, or from an event question."""
+def _status_source() -> FieldSource:
+    return FieldSource(path="$.status")
 
-    id: str | None = Field(None, description="the same id for every event")
-    from_: str | None = Field(
-        None,
-        alias="from",
-        description="JSONPath over the record context holding the id, e.g. the answer to an event "
-        "question: `$.event_questions.MKTO_PROGRAM`",
-    )
 
-    @model_validator(mode="after")
-    def _one(self) -> Ref:
-        if (self.id is None) == (self.from_ is None):
-            raise ValueError("give exactly one of 'id' (fixed) or 'from' (an expression)")
-        if self.from_ is not None and not self.from_.startswith("$"):
-            raise ValueError(f"'from' must be a JSONPath starting with '$', got {self.from_!r}")
-        return self
-
-    def expression(self) -> str:
-        return f"={self.id}" if self.id is not None else str(self.from_)
+def _as_written(value: Strict | None) -> Any:
+    # Sources mean what was *set* (`value: null` is a constant, an absent `value` is not), so they
+    # cross Temporal (and any dump) as written, as flows.py does for webhook mappings.
+    return None if value is None else value.model_dump(mode="json", exclude_unset=True)
 
 
 class StatusStep(Strict):
-    """A membership status set after the upsert (program member, campaign member, activity)."""
+    """A membership status set after the upsert (program member, campaign member)."""
 
-    ref: Ref = Field(description="program / campaign id")
-    status: str = Field("$.status", description="expression for the status; `=Registered` for a constant")
-    status_map: dict[str, str] = Field(
-        default_factory=dict,
-        description="platform value -> vendor status (e.g. Attended -> Attended, Cancelled -> No Show); "
-        "a value not in the map is sent as it is",
+    ref: SourceRef = Field(
+        description="program / campaign id: `{value: '1001'}` for every event, or a path, e.g. the "
+        "answer to a registration question: `$.answers.MKTO_PROGRAM`"
+    )
+    status: SourceRef = Field(
+        default_factory=_status_source,
+        description="the member status; `$.status` by default. Map platform statuses to the vendor's "
+        "with a lookup: `{path: $.status, transforms: [{op: lookup, table: {Cancelled: No Show}}]}`",
     )
 
 
@@ -61,28 +54,59 @@ class Pacing(Strict):
     )
 
 
-class MarketoDestination(Strict):
-    kind: Literal["marketo"] = "marketo"
+class _Native(Strict):
+    """What every native destination has: a connection, a flat mapping, a pacing share."""
+
     connection: str
-    fields: dict[str, str] = Field(description="Marketo lead field -> expression")
+    mapping: FlowMapping = Field(
+        description="the vendor's person fields: flat `fields` (and `branches` by tag), docs/transforms.md"
+    )
+    pacing: Pacing = Field(default_factory=lambda: Pacing(share=1.0))
+
+    @field_serializer("mapping")
+    def _mapping_as_written(self, mapping: FlowMapping) -> Any:
+        return _as_written(mapping)
+
+    def field_names(self) -> list[str]:
+        """Every field the mapping can send (base and branches), in first-seen order."""
+        names = dict.fromkeys(self.mapping.fields or {})
+        for b in self.mapping.branches:
+            names.update(dict.fromkeys(b.fields))
+        return list(names)
+
+    def _key_mapped(self, key: str, what: str) -> None:
+        """Every record needs `key` (the vendor matches on it): mapped in the base, never omitted."""
+        if self.mapping.fields is None:
+            raise ValueError("a native destination's mapping has flat `fields`, not a `body`")
+        if key not in self.mapping.fields:
+            raise ValueError(f"{what} {key!r} must be one of the mapping's `fields`")
+        for i, b in enumerate(self.mapping.branches):
+            if key in b.omit:
+                raise ValueError(f"mapping.branches[{i}] omits {key!r} ({what}): every record needs it")
+
+
+class MarketoDestination(_Native):
+    kind: Literal["marketo"] = "marketo"
     lookup_field: str = Field("email", description="Sync Leads lookupField (the dedupe key)")
     action: Literal["createOrUpdate", "createOnly", "updateOnly"] = "createOrUpdate"
     partition_name: str | None = None
     program: StatusStep | None = Field(None, description="program member status after the upsert")
-    campaign: Ref | None = Field(None, description="smart campaign to request for the lead")
-    pacing: Pacing = Field(default_factory=lambda: Pacing(share=1.0))
+    campaign: SourceRef | None = Field(
+        None, description="smart campaign to request for the lead: `{value: '2001'}` or a path"
+    )
+
+    @field_serializer("program", "campaign")
+    def _steps_as_written(self, value: Strict | None) -> Any:
+        return _as_written(value)
 
     @model_validator(mode="after")
     def _lookup_mapped(self) -> MarketoDestination:
-        if self.lookup_field not in self.fields:
-            raise ValueError(f"lookup_field {self.lookup_field!r} must be one of the mapped 'fields'")
+        self._key_mapped(self.lookup_field, "lookup_field")
         return self
 
 
-class HubSpotDestination(Strict):
+class HubSpotDestination(_Native):
     kind: Literal["hubspot"] = "hubspot"
-    connection: str
-    properties: dict[str, str] = Field(description="HubSpot contact property -> expression")
     id_property: str = Field("email", description="unique property the upsert matches on")
     burst_limit: int = Field(
         100, ge=1, description="requests per 10 s of the account's tier (100 Free/Starter, 190 Pro/Ent)"
@@ -90,21 +114,17 @@ class HubSpotDestination(Strict):
     daily_reset_timezone: str = Field(
         "UTC", description="account time zone: the DAILY limit resets at its midnight"
     )
-    pacing: Pacing = Field(default_factory=lambda: Pacing(share=1.0))
 
     @model_validator(mode="after")
     def _id_mapped(self) -> HubSpotDestination:
-        if self.id_property not in self.properties:
-            raise ValueError(f"id_property {self.id_property!r} must be one of the mapped 'properties'")
+        self._key_mapped(self.id_property, "id_property")
         return self
 
 
-class SalesforceDestination(Strict):
+class SalesforceDestination(_Native):
     kind: Literal["salesforce"] = "salesforce"
-    connection: str
     sobject: Literal["Lead", "Contact"] = "Lead"
     external_id_field: str = Field(description="external ID field the upsert matches on")
-    fields: dict[str, str] = Field(description="Salesforce field -> expression")
     api_version: str = Field("v60.0", pattern=r"^v\d+\.\d$")
     campaign: StatusStep | None = Field(None, description="CampaignMember with status after the upsert")
     member_external_id_field: str = Field(
@@ -112,38 +132,40 @@ class SalesforceDestination(Strict):
         description="external ID field on CampaignMember (holds '<campaign>:<person>') so members "
         "are created or updated in one collections call",
     )
-    pacing: Pacing = Field(default_factory=lambda: Pacing(share=1.0))
+
+    @field_serializer("campaign")
+    def _steps_as_written(self, value: Strict | None) -> Any:
+        return _as_written(value)
 
     @model_validator(mode="after")
     def _ext_mapped(self) -> SalesforceDestination:
-        if self.external_id_field not in self.fields:
-            raise ValueError(
-                f"external_id_field {self.external_id_field!r} must be one of the mapped 'fields'"
-            )
+        self._key_mapped(self.external_id_field, "external_id_field")
         return self
 
 
 class EloquaActivity(Strict):
     """An external activity per record, tied to a campaign."""
 
-    campaign: Ref
+    campaign: SourceRef = Field(
+        description="campaign id: `{value: '77'}` or a path such as $.answers.ELQ_CAMPAIGN"
+    )
     asset_type: str = Field(description="external asset type, e.g. 'Event Session'")
-    asset_name: str = Field("$.event.code", description="expression; the event by default")
-    activity_type: str = Field("$.status", description="expression, e.g. Registered / Attended")
-    status_map: dict[str, str] = Field(default_factory=dict)
+    asset_name: SourceRef = Field(
+        default_factory=lambda: FieldSource(path="$.event.eventCode"), description="the event code by default"
+    )
+    activity_type: SourceRef = Field(
+        default_factory=_status_source,
+        description="e.g. Registered / Attended: the status by default (a lookup transform maps it)",
+    )
 
 
 class EloquaForm(Strict):
     form_id: str
-    fields: dict[str, str] = Field(description="form field id -> expression")
+    fields: dict[str, SourceRef] = Field(description="form field id -> source")
 
 
-class EloquaDestination(Strict):
+class EloquaDestination(_Native):
     kind: Literal["eloqua"] = "eloqua"
-    connection: str
-    fields: dict[str, str] = Field(
-        description="contact field internal name (C_EmailAddress, ...) -> expression"
-    )
     identifier_field: str = Field("C_EmailAddress", description="the field contacts are matched on")
     update_rule: Literal["always", "ifNewIsNotNull", "ifExistingIsNull"] = "always"
     contact_list_id: str | None = Field(None, description="add every delivered contact to this list")
@@ -155,44 +177,51 @@ class EloquaDestination(Strict):
         description="batches of at most this many records use REST single-contact calls (no bulk "
         "polling latency); larger ones a Bulk 2.0 import. 0 = always bulk",
     )
-    pacing: Pacing = Field(default_factory=lambda: Pacing(share=1.0))
+
+    @field_serializer("activity", "form")
+    def _steps_as_written(self, value: Strict | None) -> Any:
+        return _as_written(value)
 
     @model_validator(mode="after")
     def _ident_mapped(self) -> EloquaDestination:
-        if self.identifier_field not in self.fields:
-            raise ValueError(f"identifier_field {self.identifier_field!r} must be one of the mapped 'fields'")
-        if "C_EmailAddress" not in self.fields:
-            raise ValueError("'fields' must map C_EmailAddress (a new contact needs an email address)")
+        self._key_mapped(self.identifier_field, "identifier_field")
+        self._key_mapped("C_EmailAddress", "a new contact's email address")
         return self
 
 
 VendorDestination = MarketoDestination | HubSpotDestination | SalesforceDestination | EloquaDestination
 
 
-def expressions_of(dest: VendorDestination) -> dict[str, str]:
-    """Every expression of a vendor destination, by a name the adapter reads the value back with."""
-    out: dict[str, str] = {}
-    if isinstance(dest, HubSpotDestination):
-        fields = dest.properties
-    else:
-        fields = dest.fields
-    out.update({f"field.{k}": v for k, v in fields.items()})
-    steps: list[tuple[str, StatusStep | None]] = []
+def step_sources(dest: VendorDestination) -> dict[str, FieldSource]:
+    """The per-event values of the follow-up steps (program, campaign, activity, form), by the
+    name the adapter reads them back with. The person fields are the destination's `mapping`."""
+    out: dict[str, FieldSource] = {}
     if isinstance(dest, MarketoDestination):
-        steps.append(("program", dest.program))
+        if dest.program is not None:
+            out["program.ref"] = dest.program.ref
+            out["program.status"] = dest.program.status
         if dest.campaign is not None:
-            out["campaign.ref"] = dest.campaign.expression()
-    if isinstance(dest, SalesforceDestination):
-        steps.append(("campaign", dest.campaign))
-    for name, step in steps:
-        if step is not None:
-            out[f"{name}.ref"] = step.ref.expression()
-            out[f"{name}.status"] = step.status
-    if isinstance(dest, EloquaDestination):
+            out["campaign.ref"] = dest.campaign
+    elif isinstance(dest, SalesforceDestination):
+        if dest.campaign is not None:
+            out["campaign.ref"] = dest.campaign.ref
+            out["campaign.status"] = dest.campaign.status
+    elif isinstance(dest, EloquaDestination):
         if dest.activity is not None:
-            out["activity.campaign"] = dest.activity.campaign.expression()
+            out["activity.campaign"] = dest.activity.campaign
             out["activity.asset_name"] = dest.activity.asset_name
             out["activity.type"] = dest.activity.activity_type
         if dest.form is not None:
             out.update({f"form.{k}": v for k, v in dest.form.fields.items()})
     return out
+
+
+def steps_mapping(dest: object) -> FlowMapping | None:
+    """The follow-up steps' sources as one flat mapping (compiled once per flow, like `mapping`);
+    None for a destination without steps."""
+    if not isinstance(
+        dest, MarketoDestination | HubSpotDestination | SalesforceDestination | EloquaDestination
+    ):
+        return None
+    steps = step_sources(dest)
+    return FlowMapping(fields=dict(steps)) if steps else None

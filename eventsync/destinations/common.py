@@ -16,21 +16,25 @@ T = TypeVar("T")
 
 
 def fields_of(item: DeliveryItem) -> dict[str, Any]:
-    """The mapped vendor fields of a rendered body (None values dropped: "no answer" sends nothing)."""
+    """The mapped vendor fields of a rendered body (eventsync.signal.decide.render). A null value is
+    not sent: the vendors would blank the field (or reject the record) for a question not answered."""
     body = item.body if isinstance(item.body, dict) else {}
-    return {k[6:]: v for k, v in body.items() if k.startswith("field.") and v is not None}
+    fields = body.get("fields")
+    return {k: v for k, v in fields.items() if v is not None} if isinstance(fields, dict) else {}
 
 
 def value_of(item: DeliveryItem, name: str) -> Any:
+    """A follow-up step's value (`program.ref`, `campaign.status`, ...); None when it has none."""
     body = item.body if isinstance(item.body, dict) else {}
-    return body.get(name)
+    steps = body.get("steps")
+    return steps.get(name) if isinstance(steps, dict) else None
 
 
-def mapped_status(raw: Any, status_map: dict[str, str]) -> str | None:
+def status_text(raw: Any) -> str | None:
+    """A status as the vendor takes it: text, the first of several, None when there is none."""
     if raw in (None, "", []):
         return None
-    text = str(raw[0] if isinstance(raw, list) else raw)
-    return status_map.get(text, text)
+    return str(raw[0] if isinstance(raw, list) else raw)
 
 
 def chunks(seq: Sequence[T], size: int) -> list[list[T]]:

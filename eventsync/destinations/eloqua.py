@@ -22,7 +22,7 @@ from typing import Any
 
 from eventsync.definitions.destinations import EloquaDestination
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.destinations.common import error_results, fields_of, mapped_status, value_of
+from eventsync.destinations.common import error_results, fields_of, status_text, value_of
 from eventsync.http import AuthenticationError, ConnectionClient, HTTPCallError
 from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
 from eventsync.signal.pacing import Pacer, pacer_for
@@ -196,7 +196,7 @@ class EloquaAdapter:
     async def _definition(
         self, conn: ConnectionClient, pacer: Pacer, base: str, dest: EloquaDestination, flow: FlowDefinition
     ) -> tuple[str, str]:
-        names = sorted(dest.fields)
+        names = sorted(dest.field_names())
         key = json.dumps([conn.name, names, dest.identifier_field, dest.update_rule])
         uri = self.definitions.get(key)
         if uri is None:
@@ -343,7 +343,7 @@ class EloquaAdapter:
         act = dest.activity
         assert act is not None
         campaign = value_of(r.item, "activity.campaign")
-        kind = mapped_status(value_of(r.item, "activity.type"), act.status_map)
+        kind = status_text(value_of(r.item, "activity.type"))
         if campaign in (None, "") or kind is None or not r.contact_id:
             r.notes.append("no external activity (campaign or activity type has no value)")
             return

@@ -20,10 +20,10 @@ from eventsync.destinations.common import (
     chunks,
     error_results,
     fields_of,
-    mapped_status,
     quota_wait,
     seconds_until_midnight,
     share_of,
+    status_text,
     value_of,
     waves,
 )
@@ -178,12 +178,10 @@ class MarketoAdapter:
     async def _program(
         self, conn: ConnectionClient, pacer: WindowPacer, dest: MarketoDestination, live: list[_Rec]
     ) -> None:
-        step = dest.program
-        assert step is not None
         groups: dict[tuple[str, str], list[_Rec]] = {}
         for r in live:
             ref = value_of(r.item, "program.ref")
-            status = mapped_status(value_of(r.item, "program.status"), step.status_map)
+            status = status_text(value_of(r.item, "program.status"))
             if ref in (None, "") or status is None:
                 r.notes.append("no program member status (program or status has no value)")
                 continue

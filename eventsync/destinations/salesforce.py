@@ -20,8 +20,8 @@ from eventsync.destinations.common import (
     chunks,
     error_results,
     fields_of,
-    mapped_status,
     quota_wait,
+    status_text,
     value_of,
     waves,
 )
@@ -146,13 +146,11 @@ class SalesforceAdapter:
     async def _members(
         self, conn: ConnectionClient, pacer: Pacer, dest: SalesforceDestination, live: list[_Rec]
     ) -> None:
-        step = dest.campaign
-        assert step is not None
         who = "LeadId" if dest.sobject == "Lead" else "ContactId"
         todo: list[tuple[_Rec, dict[str, Any]]] = []
         for r in live:
             campaign = value_of(r.item, "campaign.ref")
-            status = mapped_status(value_of(r.item, "campaign.status"), step.status_map)
+            status = status_text(value_of(r.item, "campaign.status"))
             if campaign in (None, ""):
                 r.notes.append("no campaign member (campaign has no value)")
                 continue

@@ -283,14 +283,25 @@ class _Compiler:
 
     # ---- generated code for one top-level source: leaves its value in `v`
 
-    def emit(self, src: FieldSource, site: _Site, out: list[str], pad: str) -> None:
+    def emit(
+        self, src: FieldSource, site: _Site, out: list[str], pad: str, prefixes: dict[tuple[Any, ...], str]
+    ) -> None:
+        """`prefixes`: path prefixes already walked in this function, by local name; many fields
+        share `$.record.profile`, and walking it once per record instead of per field matters."""
         if src.path is not None and (compiled := self.path(src.path, site)).steps is not None:
-            out.append(f"{pad}v = S")
-            for step in compiled.steps:
+            steps = compiled.steps
+            start = max((n for n in range(len(steps)) if steps[:n] in prefixes), default=0)
+            out.append(f"{pad}v = {prefixes[steps[:start]] if start else 'S'}")
+            for n in range(start, len(steps)):
+                step = steps[n]
                 if isinstance(step, str):
                     out.append(f"{pad}v = v.get({step!r}, M) if v.__class__ is dict else M")
                 else:
                     out.append(f"{pad}v = v[{step}] if v.__class__ is list and len(v) > {step} else M")
+                if n + 1 < len(steps):
+                    local = f"P{len(prefixes)}"
+                    prefixes[steps[: n + 1]] = local
+                    out.append(f"{pad}{local} = v")
             for fn in self.transforms(src, site):
                 out.append(f"{pad}if v is not M: v = {self.name(fn, 'T')}(v)")
         elif "value" in src.model_fields_set and not src.transforms:
@@ -336,12 +347,13 @@ class _Compiler:
         pad = "        "
         bound_prefixes = {key[:i] for key in binds for i in range(len(key))}
         var_ids = itertools.count()
+        prefixes: dict[tuple[Any, ...], str] = {}
 
         def value_into(src_label: str, src: FieldSource) -> None:
             site = _Site(src_label, _describe(src))
             lines.append(f"{pad}_at = {len(sites)}")
             sites.append(site)
-            self.emit(src, site, lines, pad)
+            self.emit(src, site, lines, pad, prefixes)
 
         def build(node: Any, at: tuple[str | int, ...]) -> str:
             var = f"n{next(var_ids)}"
@@ -517,11 +529,12 @@ def _fields_with_labels(
 ) -> Callable[[Any], Any]:
     lines = ["        out = {}"]
     sites: list[_Site] = []
+    prefixes: dict[tuple[Any, ...], str] = {}
     for name, src in fields.items():
         site = _Site(f"{labels.get(name, '')}{name}", _describe(src))
         lines.append(f"        _at = {len(sites)}")
         sites.append(site)
-        c.emit(src, site, lines, "        ")
+        c.emit(src, site, lines, "        ", prefixes)
         lines.append(f"        if v is not M: out[{name!r}] = v")
     lines.append("        return out")
     return c.function(lines, sites, fname)

@@ -184,14 +184,20 @@ def _zone(name: str) -> tzinfo:
 
 
 def _text(name: str, op: Callable[[str], str]) -> ValueFn:
-    def apply(v: Any) -> Any:
+    def one(v: Any) -> Any:
         if isinstance(v, str):
             return op(v)
         if isinstance(v, dict):
             raise ValueProblem(f"{name} expects text, got an object")
         return v  # numbers and booleans have no case or padding
 
-    return _each(apply)
+    each = _each(one)
+
+    def apply(v: Any) -> Any:
+        # Text is the common case by far: skip the list/None dispatch for it.
+        return op(v) if v.__class__ is str else each(v)
+
+    return apply
 
 
 def _date(t: DateFormat) -> ValueFn:

@@ -37,7 +37,7 @@ async def test_salesforce_every_record_delivered_or_parked_in_order_under_faults
         async def expire(h: httpx.AsyncClient) -> None:
             assert (await h.post(emu.url + "/_sandbox/expire-tokens")).json()["expired"] >= 1
 
-        dest = {"campaign": {"ref": {"id": campaign}, "status": "$.status"}}
+        dest = {"campaign": {"ref": {"value": campaign}, "status": "$.status"}}
         _, explained, parked_map = await run_flow(
             client, task_queue, "salesforce", emu.url, RECORDS, bad={"SBAD": "x@"}, dest=dest, mid_run=expire
         )

@@ -52,51 +52,57 @@ def connection(vendor: str, url: str, name: str | None = None) -> Connection:
 DESTINATIONS: dict[str, dict[str, Any]] = {
     "marketo": {
         "kind": "marketo",
-        "fields": {
-            "email": "$.profile.email",
-            "firstName": "$.profile.firstName",
-            "registrationCode": "$.registrationCode",
+        "mapping": {
+            "fields": {
+                "email": "$.record.profile.email",
+                "firstName": "$.record.profile.firstName",
+                "registrationCode": "$.record.registrationCode",
+            }
         },
         "program": {
-            "ref": {"from": "$.event_questions.MKTO_PROGRAM"},
-            "status": "$.status",
-            "status_map": {"Cancelled": "No Show"},
+            "ref": "$.answers.MKTO_PROGRAM",
+            "status": {
+                "path": "$.status",
+                "transforms": [{"op": "lookup", "table": {"Cancelled": "No Show"}}],
+            },
         },
-        "campaign": {"id": "2001"},
+        "campaign": {"value": "2001"},
     },
     "hubspot": {
         "kind": "hubspot",
-        "properties": {
-            "email": "$.profile.email",
-            "firstname": "$.profile.firstName",
-            "registration_code": "$.registrationCode",
-            "event_status": "$.status",
+        "mapping": {
+            "fields": {
+                "email": "$.record.profile.email",
+                "firstname": "$.record.profile.firstName",
+                "registration_code": "$.record.registrationCode",
+                "event_status": "$.status",
+            }
         },
     },
     "salesforce": {
         "kind": "salesforce",
         "sobject": "Lead",
         "external_id_field": "Registration_Code__c",
-        "fields": {
-            "Registration_Code__c": "$.registrationCode",
-            "Email": "$.profile.email",
-            "LastName": "$.profile.lastName",
-            "Company": "=Unknown",
+        "mapping": {
+            "fields": {
+                "Registration_Code__c": "$.record.registrationCode",
+                "Email": "$.record.profile.email",
+                "LastName": "$.record.profile.lastName",
+                "Company": {"value": "Unknown"},
+            }
         },
-        "campaign": {"ref": {"from": "$.event_questions.SF_CAMPAIGN"}, "status": "$.status"},
+        "campaign": {"ref": "$.answers.SF_CAMPAIGN"},
     },
     "eloqua": {
         "kind": "eloqua",
-        "fields": {
-            "C_EmailAddress": "$.profile.email",
-            "C_FirstName": "$.profile.firstName",
-            "C_Registration_Code1": "$.registrationCode",
+        "mapping": {
+            "fields": {
+                "C_EmailAddress": "$.record.profile.email",
+                "C_FirstName": "$.record.profile.firstName",
+                "C_Registration_Code1": "$.record.registrationCode",
+            }
         },
-        "activity": {
-            "campaign": {"from": "$.event_questions.ELQ_CAMPAIGN"},
-            "asset_type": "Event Session",
-            "activity_type": "$.status",
-        },
+        "activity": {"campaign": "$.answers.ELQ_CAMPAIGN", "asset_type": "Event Session"},
     },
 }
 
@@ -116,31 +122,42 @@ def flow(vendor: str, conn: str, dest: dict[str, Any] | None = None, **over: Any
     return FlowDefinition.model_validate(raw)
 
 
-def registration(code: str, seq: int, status: str = "Registered", email: str | None = None) -> dict[str, Any]:
+QUESTIONS = {"MKTO_PROGRAM": "1001", "SF_CAMPAIGN": None, "ELQ_CAMPAIGN": "C-77"}
+
+
+def registration(
+    code: str, seq: int, status: str = "Registered", email: str | None = None, **qs: Any
+) -> dict[str, Any]:
+    """A registration as the platform sends it (docs/sandbox.md): the program and campaigns are the
+    answers to registration questions (None: not answered)."""
+    answers = {**QUESTIONS, **qs}
     return {
         "registrationCode": code,
-        "status": status,
+        "registrationStatusLabel": status,
         "seq": seq,
         "profile": {
             "email": email if email is not None else f"{code.lower()}@example.com",
             "firstName": f"First{seq}",
             "lastName": f"Last-{code}",
         },
-        "event_questions": {"MKTO_PROGRAM": "1001", "SF_CAMPAIGN": None, "ELQ_CAMPAIGN": "C-77"},
+        "registrationQuestions": {
+            "question": [
+                {"questionCode": q, "answers": {"answer": [] if v is None else [{"value": v}]}}
+                for q, v in answers.items()
+            ]
+        },
     }
 
 
 def event_doc(
     code: str, seq: int, status: str = "Registered", email: str | None = None, **qs: Any
 ) -> dict[str, Any]:
-    reg = registration(code, seq, status, email)
-    reg["event_questions"].update(qs)
     return {
         "id": f"evt-{code}-{seq}-{uuid.uuid4().hex[:6]}",
         "type": "registration.status_changed",
         "account": "ACME",
         "event_code": "SUMMIT",
-        "data": {"registration": reg},
+        "data": {"registration": registration(code, seq, status, email, **qs)},
     }
 
 
