@@ -52,6 +52,11 @@ class ItemResult:
     status: int | None = None
     detail: str = ""
     retry_after_s: float | None = None
+    vendor_id: str | None = None  # the destination's id of the record (lead id, contact id, ...)
+    action: str | None = None  # what the destination did: created / updated / skipped
+    # The whole account is out of quota (Marketo 607, HubSpot DAILY, Salesforce daily allocation):
+    # the shard pauses every record until retry_after_s, without counting it as a failed attempt.
+    wait: bool = False
 
 
 class DestinationAdapter(Protocol):
