@@ -45,7 +45,7 @@ SECRET = b"bench-secret"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def definitions(dest_url: str, shards: int) -> Definitions:
+def definitions(dest_url: str, shards: int, dest_batch: bool = False) -> Definitions:
     return Definitions.model_validate(
         {
             "connections": [{"name": "dest", "base_url": dest_url}],
@@ -61,6 +61,7 @@ def definitions(dest_url: str, shards: int) -> Definitions:
                         "kind": "webhook",
                         "connection": "dest",
                         "path": "/hook",
+                        "batch": dest_batch,
                         "mapping": {
                             "fields": {
                                 "code": "$.record.registrationCode",
@@ -94,10 +95,15 @@ def run_destination(port: int) -> None:
     uvicorn.run(webhook.create_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def run_platform(port: int, receiver_url: str, senders: int) -> None:
+def run_platform(port: int, receiver_url: str, senders: int, batch: int = 1) -> None:
     from sandbox.platform import create_app as platform_app
 
-    hook = {"url": receiver_url + "/webhooks/platform", "secret": SECRET.decode(), "concurrency": senders}
+    hook = {
+        "url": receiver_url + "/webhooks/platform",
+        "secret": SECRET.decode(),
+        "concurrency": senders,
+        "batch_size": batch,  # opt-in: events per webhook body (the real format sends one)
+    }
     seed = {"seed": 1, "events": 1, "registrations_per_event": 0, "sessions_per_event": 0}
     uvicorn.run(
         platform_app(seed=seed, webhook=hook),
@@ -188,12 +194,18 @@ async def delivered_since(dest_url: str, run: str) -> list[tuple[float, float]]:
     seen: set[str] = set()
     out = []
     for r in reqs:
-        j = r.get("json") or {}
-        key = r["headers"].get("idempotency-key", "")
-        if r["status"] != 200 or key in seen or not str(j.get("code", "")).startswith(run):
-            continue
-        seen.add(key)
-        out.append((_epoch(j["sent"]), float(r["received_at"])))
+        body = r.get("json") or {}
+        # A batched destination call (`destination.batch`) carries an array of records and each
+        # record's key in a header, in body order.
+        many = isinstance(body, list)
+        records = body if many else [body]
+        keys = (r["headers"].get("x-eventsync-idempotency-keys") or "").split(",") if many else []
+        for i, j in enumerate(records):
+            key = keys[i] if i < len(keys) else r["headers"].get("idempotency-key", "")
+            if r["status"] != 200 or key in seen or not str(j.get("code", "")).startswith(run):
+                continue
+            seen.add(key)
+            out.append((_epoch(j["sent"]), float(r["received_at"])))
     return out
 
 
@@ -280,7 +292,13 @@ async def main(args: argparse.Namespace) -> None:
         search_attributes=sa.ALL,
         ui=False,
         dev_server_log_level="error",
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=off"],
+        # As `eventsync dev` runs it (client/devserver.py): WAL, synchronous=normal.
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ],
     )
     address = env.client.service_client.config.target_host
     procs: list[subprocess.Popen[str]] = []
@@ -293,7 +311,7 @@ async def main(args: argparse.Namespace) -> None:
         await _wait_up(dest_url + "/_sandbox/state")
         if True:
             defs_path = state / "defs.json"
-            defs_path.write_text(definitions(dest_url, args.shards).model_dump_json())
+            defs_path.write_text(definitions(dest_url, args.shards, args.dest_batch).model_dump_json())
             for _ in range(args.workers):
                 p = _spawn("worker", "--address", address, ready_line=True)
                 procs.append(p)
@@ -306,7 +324,17 @@ async def main(args: argparse.Namespace) -> None:
             await _wait_up(rx + "/readyz")
             plat_port = free_port()
             procs.append(
-                _spawn("platform", "--port", str(plat_port), "--receiver", rx, "--senders", str(args.senders))
+                _spawn(
+                    "platform",
+                    "--port",
+                    str(plat_port),
+                    "--receiver",
+                    rx,
+                    "--senders",
+                    str(args.senders),
+                    "--platform-batch",
+                    str(args.platform_batch),
+                )  # fmt: skip
             )
             plat = f"http://127.0.0.1:{plat_port}"
             await _wait_up(plat + "/_sandbox/state")
@@ -339,13 +367,20 @@ if __name__ == "__main__":
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--backlog", type=int, default=10000, help="registrations for the capacity phase")
     ap.add_argument("--receiver")
+    ap.add_argument(
+        "--platform-batch",
+        type=int,
+        default=1,
+        help="opt-in: events per platform webhook body (sandbox knob)",
+    )
+    ap.add_argument("--dest-batch", action="store_true", help="opt-in: webhook destination takes JSON arrays")
     a = ap.parse_args()
     if a.role == "worker":
         asyncio.run(run_worker(a.address))
     elif a.role == "destination":
         run_destination(a.port)
     elif a.role == "platform":
-        run_platform(a.port, a.receiver, a.senders)
+        run_platform(a.port, a.receiver, a.senders, a.platform_batch)
     elif a.role == "receiver":
         run_receiver(a.address, a.defs, a.port)
     else:

@@ -62,6 +62,8 @@ class FlowRouter:
         self.task_queue = task_queue
         self.senders: dict[tuple[str, int], _ShardSender] = {}
         self.signals_sent = 0
+        # Built once per shard: validating a flow (and compiling its mapping) costs ~0.3 ms.
+        self._inputs: dict[tuple[int, int], FlowShardInput] = {}
 
     async def submit(self, events: list[PlatformEvent]) -> int:
         """Route events; return how many (flow, event) deliveries were accepted. Raises if Temporal
@@ -125,11 +127,15 @@ class FlowRouter:
                     p.done.set_result(None)
 
     async def _signal(self, flow: FlowDefinition, shard: int, events: list[PlatformEvent]) -> None:
-        conn = self.defs.connection(flow.destination.connection)
-        platform = self.defs.connection(flow.source.connection) if flow.source.connection else None
+        inp = self._inputs.get((id(flow), shard))
+        if inp is None or inp.flow is not flow:
+            conn = self.defs.connection(flow.destination.connection)
+            platform = self.defs.connection(flow.source.connection) if flow.source.connection else None
+            inp = FlowShardInput(flow=flow, connection=conn, shard=shard, platform=platform)
+            self._inputs[(id(flow), shard)] = inp
         await self.client.start_workflow(
             FlowShardWorkflow.run,
-            FlowShardInput(flow=flow, connection=conn, shard=shard, platform=platform),
+            inp,
             id=workflow_id(flow.name, shard),
             task_queue=self.task_queue,
             start_signal="events",

@@ -31,6 +31,15 @@ MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches
 MAX_SIGNALS_PER_RUN = 4_000  # the server's cap is 10,000 per execution: stay far below it
 MAX_HISTORY_EVENTS = 8_000  # in case the server's suggestion is configured higher
 MAX_PARKED_IN_SEARCH = 100
+# The state a run carries into the next one is one payload (2 MB hard limit, PayloadsTooLarge
+# fails the task for good). A burst can queue thousands of events (~1.3 KB each) in a shard, so
+# a roll-over waits, delivering, until the state fits this budget; only near the history's own
+# hard limits (51,200 events / 50 MB) does it go regardless.
+CARRY_BUDGET_BYTES = 1_500_000
+MUST_GO_HISTORY_EVENTS = 40_000
+MUST_GO_HISTORY_BYTES = 40_000_000
+MUST_GO_SIGNALS = 9_000
+PATCH_CARRY_FITS = "carry-fits-before-continue-as-new"
 RECORDS_REFRESH_S = 5.0
 
 
@@ -76,6 +85,7 @@ class FlowShardWorkflow:
         self.event_shown = ""
         self.last_event_code = ""
         self.records_shown_at = 0.0
+        self.carry_checked: tuple[int, bool] | None = None  # (pending when measured, fits)
 
     # ---- messages -------------------------------------------------------------------------------
 
@@ -127,6 +137,27 @@ class FlowShardWorkflow:
             or info.get_current_history_length() > MAX_HISTORY_EVENTS
             or self.signals > MAX_SIGNALS_PER_RUN
         )
+
+    def _carry_fits(self) -> bool:
+        """Whether the state fits the continue-as-new payload budget (measured again only once
+        the queue has shrunk by a quarter: serializing a large state is not free)."""
+        info = workflow.info()
+        if (
+            info.get_current_history_length() > MUST_GO_HISTORY_EVENTS
+            or info.get_current_history_size() > MUST_GO_HISTORY_BYTES
+            or self.signals > MUST_GO_SIGNALS
+        ):
+            return True
+        pending = self.state.pending()
+        if self.carry_checked is not None:
+            at, fits = self.carry_checked
+            if fits and pending <= at:
+                return True
+            if not fits and pending > at * 3 // 4:
+                return False
+        fits = len(self.state.model_dump_json()) <= CARRY_BUDGET_BYTES
+        self.carry_checked = (pending, fits)
+        return fits
 
     async def _deliver(self, batch: list[PlatformEvent]) -> None:
         try:
@@ -203,6 +234,8 @@ class FlowShardWorkflow:
         in_flight: set[asyncio.Task[None]] = set()
         while True:
             rolling = self._must_roll_over()
+            if rolling and not self._carry_fits() and workflow.patched(PATCH_CARRY_FITS):
+                rolling = False  # keep delivering until the carried queue is small enough
             self.dirty = False
             while not rolling and len(in_flight) < MAX_BATCHES_IN_FLIGHT:
                 batch = self.state.take_batch(self._now(), limit)

@@ -74,6 +74,11 @@ class WebhookDestination(Strict):
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     mapping: FlowMapping | None = Field(None, description="flat `fields` (and `branches` by tag)")
+    batch: bool = Field(
+        False,
+        description="send up to `batching.batch_size` records per call as one JSON array of bodies "
+        "(the destination must accept arrays); see docs/flows.md, 'Batched webhook destinations'",
+    )
 
     @field_serializer("mapping")
     def _as_written(self, mapping: FlowMapping | None) -> Any:
@@ -94,6 +99,11 @@ class AdvancedWebhookDestination(Strict):
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     mapping: FlowMapping = Field(description="`body: {template, bind}` (and `branches` by tag)")
+    batch: bool = Field(
+        False,
+        description="send up to `batching.batch_size` records per call as one JSON array of bodies "
+        "(the destination must accept arrays); see docs/flows.md, 'Batched webhook destinations'",
+    )
 
     @field_serializer("mapping")
     def _as_written(self, mapping: FlowMapping | None) -> Any:
@@ -129,6 +139,9 @@ class Batching(Strict):
     )
 
 
+_COMPILED_OK: dict[str, None] = {}  # definitions (as JSON) known to compile, oldest first
+
+
 class FlowDefinition(Strict):
     name: Name
     enabled: bool = True
@@ -154,6 +167,11 @@ class FlowDefinition(Strict):
     def _compiles(self) -> FlowDefinition:
         # Compile once here so a bad expression is a validation error naming the flow and field,
         # not a per-record failure (TransformError is a ValueError: pydantic reports it).
+        # A flow crosses Temporal with every signal and activity, so it is validated again and
+        # again (~0.5 ms each with the compile): a definition that compiled once is not redone.
+        key = self.model_dump_json()
+        if key in _COMPILED_OK:
+            return self
         mapping = self.destination.mapping
         if mapping is not None:
             compile_mapping(mapping, flow=self.name)
@@ -162,4 +180,7 @@ class FlowDefinition(Strict):
             compile_mapping(steps, flow=self.name)
         for rule in [*([self.activate_for] if self.activate_for is not None else []), *self.filters]:
             compile_rule(rule)
+        _COMPILED_OK[key] = None
+        while len(_COMPILED_OK) > 256:
+            _COMPILED_OK.pop(next(iter(_COMPILED_OK)))
         return self
