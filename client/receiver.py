@@ -136,7 +136,7 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
             return problem(400, "Malformed event", str(err), "malformed")
         router: FlowRouter = holder["router"]
         try:
-            routed = await router.submit(events)
+            routed = await router.submit(events, len(body))
         except Exception as err:
             log.warning("Temporal did not accept %d event(s): %s", len(events), type(err).__name__)
             return problem(

@@ -10,6 +10,7 @@ accepted by Temporal; that is what makes the receiver's 2xx mean "durable".
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
@@ -23,7 +24,10 @@ from eventsync.touchpoint.flow import all_flows, wants
 from workflows import search_attributes as sa
 from workflows.flow import EventBatch, FlowShardInput, FlowShardWorkflow
 
-MAX_EVENTS_PER_SIGNAL = 200  # ~1 KB each: signals stay far below the 2 MB payload limit
+MAX_EVENTS_PER_SIGNAL = 200  # ~1.3 KB each (a platform registration): ~260 KB per signal
+# Events can be much larger (a body may be 256 KB): a signal also stops at this many bytes, so
+# that it stays under Temporal's 2 MB payload limit whatever the events weigh.
+MAX_SIGNAL_BYTES = 1_000_000
 LINGER_S = 0.02  # gather a little before the first signal of a quiet shard: fewer signals under load
 
 
@@ -31,6 +35,11 @@ LINGER_S = 0.02  # gather a little before the first signal of a quiet shard: few
 class _Pending:
     events: list[PlatformEvent]
     done: asyncio.Future[None]
+    size: int  # bytes, about: what these events add to a signal
+
+
+def _size(events: list[PlatformEvent]) -> int:
+    return sum(len(json.dumps(e.data, separators=(",", ":"))) + 300 for e in events)
 
 
 @dataclass
@@ -65,9 +74,11 @@ class FlowRouter:
         # Built once per shard: validating a flow (and compiling its mapping) costs ~0.3 ms.
         self._inputs: dict[tuple[int, int], FlowShardInput] = {}
 
-    async def submit(self, events: list[PlatformEvent]) -> int:
+    async def submit(self, events: list[PlatformEvent], body_bytes: int | None = None) -> int:
         """Route events; return how many (flow, event) deliveries were accepted. Raises if Temporal
-        did not accept them (the caller answers 503 and the platform retries)."""
+        did not accept them (the caller answers 503 and the platform retries). `body_bytes`, the
+        size of the webhook body they came in, spares measuring them."""
+        per_event = body_bytes // len(events) + 300 if body_bytes and events else None
         groups: dict[tuple[str, int], list[PlatformEvent]] = {}
         flows = {f.name: f for f in all_flows(self.defs)}
         for ev in events:
@@ -78,7 +89,8 @@ class FlowRouter:
         for key, evs in groups.items():
             fut: asyncio.Future[None] = loop.create_future()
             sender = self.senders.setdefault(key, _ShardSender())
-            sender.queue.append(_Pending(evs, fut))
+            size = per_event * len(evs) if per_event is not None else _size(evs)
+            sender.queue.append(_Pending(evs, fut, size))
             waits.append(fut)
             if sender.task is None or sender.task.done():
                 sender.task = asyncio.create_task(self._drain(flows[key[0]], key[1], sender))
@@ -96,7 +108,7 @@ class FlowRouter:
         for shard, evs in groups.items():
             fut: asyncio.Future[None] = loop.create_future()
             sender = self.senders.setdefault((flow.name, shard), _ShardSender())
-            sender.queue.append(_Pending(evs, fut))
+            sender.queue.append(_Pending(evs, fut, _size(evs)))
             waits.append(fut)
             if sender.task is None or sender.task.done():
                 sender.task = asyncio.create_task(self._drain(flow, shard, sender))
@@ -110,11 +122,18 @@ class FlowRouter:
         await asyncio.sleep(self.linger_s)
         while sender.queue:
             take: list[_Pending] = []
-            n = 0
-            while sender.queue and (not take or n + len(sender.queue[0].events) <= MAX_EVENTS_PER_SIGNAL):
+            n = size = 0
+            while sender.queue and (
+                not take
+                or (
+                    n + len(sender.queue[0].events) <= MAX_EVENTS_PER_SIGNAL
+                    and size + sender.queue[0].size <= MAX_SIGNAL_BYTES
+                )
+            ):
                 p = sender.queue.pop(0)
                 take.append(p)
                 n += len(p.events)
+                size += p.size
             try:
                 await self._signal(flow, shard, [e for p in take for e in p.events])
             except Exception as err:  # every waiter learns it: their HTTP answer becomes 503

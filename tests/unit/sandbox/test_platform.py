@@ -444,3 +444,27 @@ def test_reconfiguring_webhooks_mid_stream_loses_nothing(
     log = http.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
     assert [d["state"] for d in log] == ["delivered"] * 6
     assert receiver.get("/_sandbox/requests").json()["count"] == 6
+
+
+def test_batched_webhooks_knob_signs_each_body_and_sends_every_event_once(
+    http: httpx.Client, receiver: httpx.Client, servers: tuple[str, str]
+) -> None:
+    hook_on(http, servers[1], batch_size=10, events=["registration.created"])
+    regs = [{"profile": {"email": f"batch{i}@example.org"}} for i in range(25)]
+    r = http.post(f"{API}/BulkRegistration/DEMO/SUMMIT26", json={"matchBy": "email", "registrations": regs})
+    assert r.status_code == 200
+    drain(http)
+    got = receiver.get("/_sandbox/requests").json()["requests"]
+    ids: list[str] = []
+    for g in got:
+        assert _verify(g, "whsec")
+        body = json.loads(g["body"])
+        events = body["events"] if "events" in body else [body]
+        assert len(events) <= 10
+        assert g["headers"].get("x-platform-event-count", "1") == str(len(events))
+        assert g["headers"]["x-platform-event-id"] == events[0]["id"]
+        ids += [e["id"] for e in events]
+    assert len(ids) == 25 and len(set(ids)) == 25
+    assert len(got) < 25  # events queued together went together
+    log = http.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
+    assert {d["state"] for d in log} == {"delivered"} and len(log) == 25
