@@ -230,3 +230,19 @@ async def test_no_secret_in_logs(server: tuple[str, AuthState], caplog: pytest.L
         client.auth.__dict__
     )
     await pool.aclose()
+
+
+async def test_concurrent_calls_spread_over_small_lanes_sharing_one_token(
+    server: tuple[str, AuthState],
+) -> None:
+    url, state = server
+    pool = ConnectionPool(max_connections=8, lane_connections=2)
+    client = pool.client(oauth_cc(url))
+    assert len(client.lanes) == 4
+    responses = await asyncio.gather(*(client.request("GET", "/data") for _ in range(16)))
+    assert all(r.json()["ok"] for r in responses)
+    assert state.token_requests == 1 and state.data_calls == 16
+    # each lane is its own httpx pool of at most 2 connections, and more than one lane was used
+    opened = [len(lane._transport._pool.connections) for lane in client.lanes]  # type: ignore[attr-defined]
+    assert max(opened) <= 2 and sum(1 for n in opened if n) > 1
+    await pool.aclose()
