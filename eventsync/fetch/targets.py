@@ -1,0 +1,50 @@
+"""Target actions: where transformed records go, one chunk per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsync.definitions.fetches import HttpTarget, PlatformBulkUpsert
+from eventsync.fetch.errors import FetchError
+from eventsync.fetch.models import Rejection
+from eventsync.fetch.requester import Requester
+
+BULK_UPSERT_PATH = "/certainExternal/service/v1/Registration/{account}/{event}/bulkUpsert"
+
+
+def _key(record: dict[str, Any], match_key: str) -> str | None:
+    profile = record.get("profile")
+    value = profile.get(match_key) if isinstance(profile, dict) else None
+    if value is None:
+        value = record.get(match_key)
+    return None if value is None else str(value)
+
+
+async def apply_chunk(
+    target: PlatformBulkUpsert | HttpTarget, client: Requester, chunk: list[dict[str, Any]]
+) -> tuple[int, list[Rejection]]:
+    """Send one chunk; return (applied, per-record rejections). A failure of the whole request
+    raises (HTTP errors from the core, FetchError for a response we cannot read)."""
+    if isinstance(target, HttpTarget):
+        body: Any = {target.wrap_key: chunk} if target.wrap_key else chunk
+        await client.request(target.method, target.path, json=body)
+        return len(chunk), []
+    path = BULK_UPSERT_PATH.format(account=target.account, event=target.event)
+    resp = await client.request(
+        "POST", path, params={"matchKey": target.match_key}, json={"registrations": chunk}
+    )
+    try:
+        results = resp.json().get("results")
+    except Exception:
+        results = None
+    if not isinstance(results, list) or len(results) != len(chunk):
+        raise FetchError(f"target {path}: bulk upsert answered without one result per record")
+    applied = 0
+    rejections: list[Rejection] = []
+    for record, result in zip(chunk, results, strict=True):
+        if isinstance(result, dict) and result.get("status") in ("created", "updated", "unchanged"):
+            applied += 1
+        else:
+            reason = result.get("error") if isinstance(result, dict) else None
+            rejections.append(Rejection(key=_key(record, target.match_key), reason=str(reason or "rejected")))
+    return applied, rejections
