@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from activities import connections as connection_activities
 from activities import smoke as smoke_activities
+from workflows.connection_check import ConnectionCheckWorkflow
 from workflows.smoke import SmokeWorkflow
 
 TASK_QUEUE = "eventsync"
 
-WORKFLOWS: list[type] = [SmokeWorkflow]
-ACTIVITIES: list[Callable[..., Any]] = [smoke_activities.ping]
+WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow]
+ACTIVITIES: list[Callable[..., Any]] = [smoke_activities.ping, connection_activities.test_connection]
 
 
 def workflows() -> Sequence[type]:

@@ -1,0 +1,35 @@
+"""The worker's connection pool, shared by every activity in the process, and the
+"Save & Test" activity (run where the worker's secrets are)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from eventsync.connectors.check import check_connection
+from eventsync.definitions.connections import Connection
+from eventsync.http import ConnectionPool
+
+_pool: ConnectionPool | None = None
+
+
+def get_pool() -> ConnectionPool:
+    global _pool
+    if _pool is None:
+        _pool = ConnectionPool()
+    return _pool
+
+
+class CheckConnectionResult(BaseModel):
+    connection: str
+    ok: bool
+    message: str
+    status: int | None = None
+
+
+@activity.defn
+async def test_connection(connection: Connection) -> CheckConnectionResult:
+    result = await check_connection(get_pool(), connection)
+    return CheckConnectionResult(
+        connection=result.connection, ok=result.ok, message=result.message, status=result.status
+    )
