@@ -9,14 +9,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from activities import connections as connection_activities
+from activities import fetch as fetch_activities
 from activities import smoke as smoke_activities
 from workflows.connection_check import ConnectionCheckWorkflow
+from workflows.fetch import FetchWorkflow
 from workflows.smoke import SmokeWorkflow
 
 TASK_QUEUE = "eventsync"
 
-WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow]
-ACTIVITIES: list[Callable[..., Any]] = [smoke_activities.ping, connection_activities.test_connection]
+WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow, FetchWorkflow]
+ACTIVITIES: list[Callable[..., Any]] = [
+    smoke_activities.ping,
+    connection_activities.test_connection,
+    fetch_activities.fetch_page,
+]
 
 
 def workflows() -> Sequence[type]:

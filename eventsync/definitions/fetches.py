@@ -40,14 +40,17 @@ class PageNumberPagination(Strict):
     """`page` variable = base, base+1, …; stops on a short/empty page, on `total_path`, or on max pages."""
 
     style: Literal["page_number"] = "page_number"
-    base: int = Field(1, description="the first page's number (Eloqua: 1, dlt's default: 0)")
-    size: int = Field(100, ge=1, le=100_000, description="records per page, as the `count` variable")
+    base: int = Field(default=1, description="the first page's number (Eloqua: 1, dlt's default: 0)")
+    size: int = Field(default=100, ge=1, le=100_000, description="records per page, as the `count` variable")
     page_param: str | None = Field(
-        None, description="query parameter for the page number (omit when the path template holds {{page}})"
+        default=None,
+        description="query parameter for the page number (omit when the path template holds {{page}})",
     )
-    size_param: str | None = Field(None, description="query parameter for the page size")
-    total_path: str | None = Field(None, description="JSONPath to the total number of *records*")
-    stop_on_short_page: bool = Field(True, description="a page with fewer than `size` records is the last")
+    size_param: str | None = Field(default=None, description="query parameter for the page size")
+    total_path: str | None = Field(default=None, description="JSONPath to the total number of *records*")
+    stop_on_short_page: bool = Field(
+        default=True, description="a page with fewer than `size` records is the last"
+    )
 
 
 class OffsetPagination(Strict):
@@ -55,13 +58,13 @@ class OffsetPagination(Strict):
     skip records (a deletion shifts rows back): see `safe_mode` and docs/fetch.md."""
 
     style: Literal["offset"] = "offset"
-    limit: int = Field(100, ge=1, le=100_000)
+    limit: int = Field(default=100, ge=1, le=100_000)
     offset_param: str | None = "offset"
     limit_param: str | None = "limit"
-    total_path: str | None = Field(None, description="JSONPath to the total number of records")
+    total_path: str | None = Field(default=None, description="JSONPath to the total number of records")
     stop_on_short_page: bool = True
     safe_mode: bool = Field(
-        False,
+        default=False,
         description="keyset instead of offset: each page restarts at offset 0 with the checkpoint "
         "variable set to the last page's high-water mark (needs an ascending-sorted checkpoint)",
     )
@@ -72,14 +75,16 @@ class CursorPagination(Strict):
 
     style: Literal["cursor"] = "cursor"
     cursor_path: str = Field(description="JSONPath in the response body, e.g. $.cursors.next")
-    cursor_param: str | None = Field("cursor", description="query parameter for the token")
-    cursor_body_path: str | None = Field(None, description="dotted key in the JSON body for the token")
-    has_more_path: str | None = Field(None, description="JSONPath to a boolean; false ends the run")
+    cursor_param: str | None = Field(default="cursor", description="query parameter for the token")
+    cursor_body_path: str | None = Field(
+        default=None, description="dotted key in the JSON body for the token"
+    )
+    has_more_path: str | None = Field(default=None, description="JSONPath to a boolean; false ends the run")
 
 
 class NextUrlPagination(Strict):
     style: Literal["next_url"] = "next_url"
-    next_url_path: str = Field("$.next", description="JSONPath to the next page's URL in the body")
+    next_url_path: str = Field(default="$.next", description="JSONPath to the next page's URL in the body")
 
 
 class LinkHeaderPagination(Strict):
@@ -90,7 +95,12 @@ class LinkHeaderPagination(Strict):
 
 
 Pagination = Annotated[
-    NoPagination | PageNumberPagination | OffsetPagination | CursorPagination | NextUrlPagination | LinkHeaderPagination,
+    NoPagination
+    | PageNumberPagination
+    | OffsetPagination
+    | CursorPagination
+    | NextUrlPagination
+    | LinkHeaderPagination,
     Field(discriminator="style"),
 ]
 
@@ -105,24 +115,26 @@ class Checkpoint(Strict):
 
     field: str = Field(description="JSONPath of the cursor field in a source record, e.g. $.updatedAt")
     type: Literal["datetime", "number", "string"] = "datetime"
-    variable: str = Field("checkpoint", description="the template variable holding the checkpoint")
+    variable: str = Field(default="checkpoint", description="the template variable holding the checkpoint")
     initial: Scalar = Field(
-        description="value used on the first run (\"epoch and first run\"): 0, an ISO date, a number…"
+        description='value used on the first run ("epoch and first run"): 0, an ISO date, a number…'
     )
     format: Literal["iso", "epoch", "epoch_ms"] | str = Field(
-        "iso",
+        default="iso",
         description="how a datetime checkpoint is written into the request: iso, epoch (seconds), "
         "epoch_ms, or a strftime pattern",
     )
-    operator: Literal[">", ">="] = Field(">=", description="the source filter's comparison")
+    operator: Literal[">", ">="] = Field(default=">=", description="the source filter's comparison")
     step: float = Field(
-        1.0, gt=0, description="smallest difference between two values (seconds for datetimes); used with '>'"
+        default=1.0,
+        gt=0,
+        description="smallest difference between two values (seconds for datetimes); used with '>'",
     )
     lookback: float = Field(
-        0.0, ge=0, description="re-read this much before the checkpoint (seconds for datetimes)"
+        default=0.0, ge=0, description="re-read this much before the checkpoint (seconds for datetimes)"
     )
     sorted: bool = Field(
-        False,
+        default=False,
         description="the source returns records in ascending order of `field`: the checkpoint then "
         "commits after every page, otherwise only when the last page is applied",
     )
@@ -131,11 +143,13 @@ class Checkpoint(Strict):
 class Lookup(Strict):
     """ADD REST LOOKUP: a second call per record whose response is stored under `into`."""
 
-    connection: Name | None = Field(None, description="defaults to the source connection")
-    path: str = Field(description="template; `{{record.<field>}}` reads the record, e.g. /contacts/{{record.id}}")
+    connection: Name | None = Field(default=None, description="defaults to the source connection")
+    path: str = Field(
+        description="template; `{{record.<field>}}` reads the record, e.g. /contacts/{{record.id}}"
+    )
     into: str = Field(description="key the response body is stored under in the record")
-    select: str | None = Field(None, description="JSONPath applied to the response before storing it")
-    concurrency: int = Field(4, ge=1, le=32)
+    select: str | None = Field(default=None, description="JSONPath applied to the response before storing it")
+    concurrency: int = Field(default=4, ge=1, le=32)
 
 
 class PlatformBulkUpsert(Strict):
@@ -146,7 +160,7 @@ class PlatformBulkUpsert(Strict):
     account: str
     event: str
     match_key: Literal["email", "externalKey", "pin"] = "email"
-    chunk_size: int = Field(200, ge=1, le=5000)
+    chunk_size: int = Field(default=200, ge=1, le=5000)
 
 
 class HttpTarget(Strict):
@@ -156,18 +170,20 @@ class HttpTarget(Strict):
     connection: Name
     method: Literal["POST", "PUT"] = "POST"
     path: str
-    wrap_key: str | None = Field(None, description="send {wrap_key: [records]} instead of a bare array")
-    chunk_size: int = Field(200, ge=1, le=5000)
+    wrap_key: str | None = Field(
+        default=None, description="send {wrap_key: [records]} instead of a bare array"
+    )
+    chunk_size: int = Field(default=200, ge=1, le=5000)
 
 
 Target = Annotated[PlatformBulkUpsert | HttpTarget, Field(discriminator="kind")]
 
 
 class Schedule(Strict):
-    cron: str | None = Field(None, description="cron expression, e.g. '*/15 * * * *'")
-    every_s: float | None = Field(None, gt=0, description="interval in seconds")
+    cron: str | None = Field(default=None, description="cron expression, e.g. '*/15 * * * *'")
+    every_s: float | None = Field(default=None, gt=0, description="interval in seconds")
     time_zone: str = "UTC"
-    jitter_s: float = Field(0.0, ge=0)
+    jitter_s: float = Field(default=0.0, ge=0)
     paused: bool = False
 
     @model_validator(mode="after")
@@ -178,19 +194,23 @@ class Schedule(Strict):
 
 
 class Limits(Strict):
-    request_timeout_s: float = Field(30.0, gt=0, le=600)
-    page_timeout_s: float = Field(300.0, gt=0, description="fetch + transform + apply of one page")
-    heartbeat_timeout_s: float = Field(30.0, gt=0, description="a worker silent this long is presumed dead")
-    run_time_limit_s: float | None = Field(
-        None, gt=0, description="\"pagination time limit\": the run ends cleanly after this, checkpoint saved"
+    request_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    page_timeout_s: float = Field(default=300.0, gt=0, description="fetch + transform + apply of one page")
+    heartbeat_timeout_s: float = Field(
+        default=30.0, gt=0, description="a worker silent this long is presumed dead"
     )
-    max_pages: int | None = Field(None, ge=1, description="pages per run; the next run continues")
+    run_time_limit_s: float | None = Field(
+        default=None,
+        gt=0,
+        description='"pagination time limit": the run ends cleanly after this, checkpoint saved',
+    )
+    max_pages: int | None = Field(default=None, ge=1, description="pages per run; the next run continues")
 
 
 class Retry(Strict):
-    initial_interval_s: float = Field(1.0, gt=0)
-    maximum_interval_s: float = Field(60.0, gt=0)
-    maximum_attempts: int = Field(8, ge=1, description="then the run parks until resumed")
+    initial_interval_s: float = Field(default=1.0, gt=0)
+    maximum_interval_s: float = Field(default=60.0, gt=0)
+    maximum_attempts: int = Field(default=8, ge=1, description="then the run parks until resumed")
 
 
 class FetchDefinition(Strict):
@@ -198,14 +218,16 @@ class FetchDefinition(Strict):
     request: Request
     variables: dict[str, Scalar] = Field(default_factory=dict, description="static template variables")
     pagination: Pagination = Field(default_factory=NoPagination)
-    records: str = Field("$[*]", description="JSONPath selecting the records in a response body")
+    records: str = Field(default="$[*]", description="JSONPath selecting the records in a response body")
     checkpoint: Checkpoint | None = None
     lookups: list[Lookup] = Field(default_factory=list)
     transform: list[dict[str, Any]] = Field(
         default_factory=list, description="Jolt chain applied to each record (empty: records pass unchanged)"
     )
     target: Target
-    schedule: Schedule | None = Field(None, description="none: run only by hand (`eventsync fetch run`)")
+    schedule: Schedule | None = Field(
+        default=None, description="none: run only by hand (`eventsync fetch run`)"
+    )
     limits: Limits = Field(default_factory=Limits)
     retry: Retry = Field(default_factory=Retry)
 

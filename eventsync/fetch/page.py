@@ -36,7 +36,7 @@ async def _enrich(defn: FetchDefinition, lookup: Lookup, records: list[Any], cli
             return
         path = templating.render(lookup.path, {**defn.variables, "record": record}, f"lookups[{i}].path")
         async with gate:
-            resp = await client.request("GET", path)
+            resp = await client.request("GET", path, timeout=defn.limits.request_timeout_s)
         data = _json(resp, f"lookup {lookup.into}")
         record[lookup.into] = find_one(lookup.select, data) if lookup.select else data
 
@@ -61,7 +61,14 @@ async def run_page(inp: PageInput, client_for: ClientFor, heartbeat: Callable[[]
     defn = inp.definition
     req = pagination.prepare(defn, inp.position, inp.window)
     source = client_for(defn.request.connection)
-    resp = await source.request(req.method, req.url, params=req.params or None, json=req.json, headers=req.headers or None)
+    resp = await source.request(
+        req.method,
+        req.url,
+        params=req.params or None,
+        json=req.json,
+        headers=req.headers or None,
+        timeout=defn.limits.request_timeout_s,
+    )
     body = _json(resp, f"source {defn.request.connection}")
     records = pagination.select_records(defn.records, body)
     values = _checkpoint_values(defn, records)

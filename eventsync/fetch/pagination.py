@@ -63,7 +63,9 @@ def prepare(defn: FetchDefinition, position: Position, window: CheckpointValue |
             if ck.operator == ">":
                 value = cp.lower_bound(ck.model_copy(update={"lookback": 0.0}), value)
         else:
-            value = cp.lower_bound(ck, window if window is not None else cp.canonical(ck, ck.initial, "initial"))
+            value = cp.lower_bound(
+                ck, window if window is not None else cp.canonical(ck, ck.initial, "initial")
+            )
         variables[ck.variable] = cp.render(ck, value)
     if isinstance(p, PageNumberPagination):
         variables.update(page=position.page, count=p.size)

@@ -17,6 +17,7 @@ class Requester(Protocol):
         params: dict[str, Any] | None = ...,
         json: Any = ...,
         headers: dict[str, str] | None = ...,
+        timeout: float | None = ...,
     ) -> httpx.Response: ...
 
 

@@ -8,19 +8,13 @@ from json import dumps
 from typing import Any
 
 from eventsync.fetch.errors import FetchError
+from eventsync.transforms import jolt
 
 Apply = Callable[[Any], Any]
 
 
 def _compile(spec: list[dict[str, Any]]) -> Apply:
-    try:
-        from eventsync.transforms import jolt  # type: ignore[attr-defined]
-    except ImportError:  # until the transforms package lands: the same engine, without its extras
-        import pyjolt
-
-        chain = pyjolt.Chainr.from_spec(spec)
-        return chain.apply
-    return jolt.compile(spec).apply  # type: ignore[no-any-return]
+    return jolt.compile(spec).apply
 
 
 @lru_cache(maxsize=32)
@@ -35,7 +29,7 @@ def compile_chain(spec: list[dict[str, Any]]) -> Apply | None:
     if not spec:
         return None
     try:
-        return _cached(dumps(spec)  # key order matters to Jolt)
+        return _cached(dumps(spec))  # no sort_keys: key order matters to Jolt
     except Exception as e:
         raise FetchError(f"transform: invalid Jolt spec: {e}") from None
 
