@@ -4,4 +4,8 @@ from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from client.commands.connections import connections
+from client.commands.definitions import schema, validate
+from client.commands.stack import apply_cmd, dev, worker
+
+COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections]

@@ -7,10 +7,16 @@ OAuth2 token requests go through authlib; the token cache decides when to make t
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
+import authlib.deprecate  # noqa: F401 - registers its 'always' filter before ours below
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+with warnings.catch_warnings():
+    # authlib 1.9 announces a future move to an `httpx2` package; we pin httpx and authlib together.
+    warnings.simplefilter("ignore")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from eventsync.definitions.connections import (
     ApiKeyAuth,

@@ -1,0 +1,125 @@
+"""`eventsync worker`, `eventsync apply` and `eventsync dev` (the whole local stack)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from pathlib import Path
+
+import click
+
+from client.apply import apply as apply_definitions
+from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
+from client.devserver import DevServer
+from eventsync.definitions import Definitions
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@click.command()
+@address_option
+@namespace_option
+@click.option("--task-queue", default=None, help="Task queue to poll (default: eventsync).")
+def worker(address: str | None, namespace: str | None, task_queue: str | None) -> None:
+    """Run a worker against any Temporal (TEMPORAL_ADDRESS or envconfig profile)."""
+    from worker.connect import connect
+    from worker.main import run_worker
+    from worker.registry import TASK_QUEUE
+
+    async def main() -> None:
+        stop = _stop_event()
+        client = await connect(address, namespace)
+        click.echo(
+            f"worker polling {task_queue or TASK_QUEUE} on {client.service_client.config.target_host}; Ctrl-C stops"
+        )
+        await run_worker(client, task_queue or TASK_QUEUE, stop)
+
+    run(main())
+
+
+@click.command("apply")
+@definitions_option
+@address_option
+@namespace_option
+def apply_cmd(definitions_path: Path, address: str | None, namespace: str | None) -> None:
+    """Reconcile Temporal Schedules with the definitions (create, update, delete)."""
+    from worker.connect import connect
+
+    defs = load(definitions_path)
+
+    async def main() -> list[str]:
+        return await apply_definitions(await connect(address, namespace), defs)
+
+    changes = run(main())
+    for line in changes:
+        click.echo(line)
+    click.secho(f"applied {definitions_path}: {len(changes)} change(s)", fg="green")
+
+
+async def _dev(server: DevServer, defs: Definitions | None, smoke: bool) -> None:
+    from activities.smoke import PingInput
+    from worker.connect import connect
+    from worker.main import build_worker
+    from worker.registry import TASK_QUEUE
+    from workflows.smoke import SmokeWorkflow
+
+    stop = _stop_event()
+    client = await connect(server.address, "default")
+    async with build_worker(client, TASK_QUEUE):
+        if defs is not None:
+            for line in await apply_definitions(client, defs):
+                click.echo(f"  apply: {line}")
+        if smoke:
+            result = await client.execute_workflow(
+                SmokeWorkflow.run,
+                PingInput(message="hello from eventsync dev"),
+                id=f"smoke-{uuid.uuid4().hex[:12]}",
+                task_queue=TASK_QUEUE,
+            )
+            click.echo(f"  smoke run ok (engine {result.engine_version})")
+        click.secho(
+            f"eventsync dev is up\n  Temporal:  {server.address}\n  Web UI:    {server.ui_url}\n"
+            f"  state:     {server.state_dir}\nCtrl-C stops everything.",
+            fg="green",
+        )
+        await stop.wait()
+    click.echo("stopping…")
+
+
+@click.command()
+@definitions_option
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".eventsync"),
+    show_default=True,
+    help="Where the dev server keeps its SQLite file and logs.",
+)
+@click.option("--port", default=7233, show_default=True, help="Temporal frontend port.")
+@click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port.")
+@click.option(
+    "--smoke/--no-smoke", default=True, show_default=True, help="Run the smoke workflow once at start."
+)
+def dev(definitions_path: Path, state_dir: Path, port: int, ui_port: int, smoke: bool) -> None:
+    """The whole local stack in one command: Temporal dev server (SQLite, Web UI), worker,
+    and the definitions applied. Ctrl-C stops everything."""
+    defs = load(definitions_path) if definitions_path.exists() else None
+    if defs is None:
+        click.echo(f"(no definitions at {definitions_path}; starting without them)")
+    server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
+    try:
+        server.start()
+    except (RuntimeError, TimeoutError, FileNotFoundError) as err:
+        fail(str(err))
+    try:
+        run(_dev(server, defs, smoke))
+    finally:
+        server.stop()
+    click.echo("stopped")
