@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import httpx
 
@@ -97,7 +97,11 @@ def prepare(defn: FetchDefinition, position: Position, window: CheckpointValue |
     for k, v in req.query.items():
         params[k] = templating.render(v, variables, f"request.query.{k}")
     url = templating.render(req.path, variables, "request.path")
-    return PreparedRequest(req.method, url, params, headers, body)
+    if params:
+        # httpx replaces a URL's query with `params` rather than merging: keep the template's own
+        # query (Eloqua filters such as lastUpdatedAt>'…' are bare keys) and append ours.
+        url += ("&" if "?" in url else "?") + urlencode(params)
+    return PreparedRequest(req.method, url, {}, headers, body)
 
 
 def _is_last_by_size(n: int, size: int, stop_on_short: bool) -> bool:

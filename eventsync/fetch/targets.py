@@ -27,8 +27,8 @@ async def apply_chunk(
     raises (HTTP errors from the core, FetchError for a response we cannot read)."""
     if isinstance(target, HttpTarget):
         body: Any = {target.wrap_key: chunk} if target.wrap_key else chunk
-        await client.request(target.method, target.path, json=body)
-        return len(chunk), []
+        resp = await client.request(target.method, target.path, json=body)
+        return _generic_results(resp, chunk)
     path = BULK_UPSERT_PATH.format(account=target.account, event=target.event)
     resp = await client.request(
         "POST", path, params={"matchKey": target.match_key}, json={"registrations": chunk}
@@ -48,3 +48,27 @@ async def apply_chunk(
             reason = result.get("error") if isinstance(result, dict) else None
             rejections.append(Rejection(key=_key(record, target.match_key), reason=str(reason or "rejected")))
     return applied, rejections
+
+
+_FAILED = {"error", "rejected", "failed"}
+
+
+def _generic_results(resp: Any, chunk: list[dict[str, Any]]) -> tuple[int, list[Rejection]]:
+    """A 2xx means the chunk landed, unless the body lists one result per record
+    (`{"results": [{"status": "error", "error": …}, …]}`, a 207 multi-status)."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return len(chunk), []
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list) or len(results) != len(chunk):
+        return len(chunk), []
+    rejections = [
+        Rejection(
+            key=str(record.get("id")) if record.get("id") is not None else None,
+            reason=str(r.get("error") or r.get("status")),
+        )
+        for record, r in zip(chunk, results, strict=True)
+        if isinstance(r, dict) and str(r.get("status", "")).lower() in _FAILED
+    ]
+    return len(chunk) - len(rejections), rejections
