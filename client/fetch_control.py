@@ -5,9 +5,10 @@ The CLI (client/commands/fetch.py) is a thin shell over these; tests call them d
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import (
@@ -82,6 +83,15 @@ async def trigger(client: Client, name: str) -> None:
             f"fetch {name!r} is already running (workflow {running.id}); one run at a time: wait for it, "
             f"`eventsync fetch status {name}`, or `eventsync fetch cancel {name}`"
         )
+    # A schedule names its runs `<prefix>-<time to the second>`: a second trigger within the same
+    # second as the previous run would reuse that id and be dropped silently. Wait the second out.
+    desc = await handle.describe()
+    if desc.info.recent_actions:
+        last = max(a.scheduled_at for a in desc.info.recent_actions)
+        for _ in range(30):
+            if int(datetime.now(UTC).timestamp()) > int(last.timestamp()):
+                break
+            await asyncio.sleep(0.05)
     await handle.trigger(overlap=ScheduleOverlapPolicy.SKIP)
 
 
@@ -89,8 +99,6 @@ async def wait_started(
     client: Client, name: str, after: set[str], attempts: int = 200
 ) -> WorkflowHandle[Any, Any]:
     """The run a trigger started (the schedule starts it asynchronously)."""
-    import asyncio
-
     for _ in range(attempts):
         desc = await (await _schedule(client, name)).describe()
         ids = [

@@ -121,7 +121,10 @@ async def put_schedule(client: Client, inp: FetchRunInput, task_queue: str = TAS
         inp = inp.model_copy(update={"reset": existing.reset})
     if existing == inp and queue == task_queue:
         return "unchanged"
-    new = build_schedule(inp, task_queue, state)
+    # The operator's pause/unpause stands, except where "paused" only meant "no schedule defined".
+    was_manual = state.note == MANUAL_NOTE
+    is_manual = inp.definition.schedule is None
+    new = build_schedule(inp, task_queue, None if was_manual != is_manual else state)
 
     def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
         return ScheduleUpdate(schedule=new)
