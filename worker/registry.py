@@ -10,17 +10,20 @@ from typing import Any
 
 from activities import connections as connection_activities
 from activities import fetch as fetch_activities
+from activities import flow as flow_activities
 from activities import smoke as smoke_activities
 from workflows.connection_check import ConnectionCheckWorkflow
 from workflows.fetch import FetchWorkflow
+from workflows.flow import FlowShardWorkflow
 from workflows.smoke import SmokeWorkflow
 
 TASK_QUEUE = "eventsync"
 
-WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow, FetchWorkflow]
+WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow, FlowShardWorkflow, FetchWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [
     smoke_activities.ping,
     connection_activities.test_connection,
+    flow_activities.deliver,
     fetch_activities.fetch_page,
 ]
 

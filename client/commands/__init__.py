@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import click
 
+from client.commands import flows as _flows
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.fetch import fetch
+from client.commands.sandbox import sandbox
 from client.commands.stack import apply_cmd, dev, worker
 
-COMMANDS: list[click.Command] = [dev, validate, schema, apply_cmd, worker, connections, fetch]
+COMMANDS: list[click.Command] = [
+    dev,
+    validate,
+    schema,
+    apply_cmd,
+    worker,
+    connections,
+    sandbox,
+    fetch,
+    *_flows.COMMANDS,
+]

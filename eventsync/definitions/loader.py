@@ -71,19 +71,26 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _line_of(node: Any, loc: tuple[Any, ...], default: int | None) -> int | None:
-    """1-based line of the deepest part of ``loc`` found under ``node``."""
+def _walk(node: Any, loc: tuple[Any, ...], default: int | None) -> tuple[int | None, tuple[Any, ...]]:
+    """1-based line of the deepest part of ``loc`` found under ``node``, and ``loc`` without the
+    parts pydantic adds that the user never wrote (union tags such as 'oauth2_client_credentials')."""
     line = default
-    for part in loc:
+    kept: list[Any] = []
+    for i, part in enumerate(loc):
         if isinstance(node, CommentedMap) and part in node:
             line = node.lc.key(part)[0] + 1
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line = node.lc.item(part)[0] + 1
             node = node[part]
-        else:
-            break  # pydantic adds loc parts (union tags, 'function-after') that are not in the YAML
-    return line
+        elif i < len(loc) - 1:
+            continue
+        kept.append(part)
+    return line, tuple(kept)
+
+
+def _line_of(node: Any, loc: tuple[Any, ...], default: int | None) -> int | None:
+    return _walk(node, loc, default)[0]
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -155,7 +162,10 @@ def _hint(err: dict[str, Any]) -> str | None:
     if kind == "union_tag_invalid":
         return f"use one of: {err.get('ctx', {}).get('expected_tags', '')}"
     if kind == "literal_error":
-        return f"use one of: {err.get('ctx', {}).get('expected', '')}"
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        close = difflib.get_close_matches(str(err.get("input")), options, n=1)
+        return (f"did you mean {close[0]!r}? " if close else "") + f"(one of: {expected})"
     if kind == "url_parsing" or kind == "url_scheme":
         return "write a full URL such as https://api.example.com"
     return None
@@ -268,8 +278,11 @@ def load_definitions(path: str | Path, *, check_secrets: bool = True) -> LoadRes
             else:
                 origin, rest = None, loc
             file = origin.file if origin else str(files[0] if len(files) == 1 else path)
-            line = _line_of(origin.node, rest, origin.line) if origin else None
-            problems.append(Problem(file, line, _format_loc(loc), _message(dict(verr)), _hint(dict(verr))))
+            line, shown = _walk(origin.node, rest, origin.line) if origin else (None, rest)
+            shown_loc = loc[: len(loc) - len(rest)] + shown
+            problems.append(
+                Problem(file, line, _format_loc(shown_loc), _message(dict(verr)), _hint(dict(verr)))
+            )
 
     if definitions is not None:
         problems += _semantic_checks(definitions, origins, check_secrets)

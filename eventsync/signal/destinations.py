@@ -1,0 +1,122 @@
+"""Destination adapters: the one delivery path every destination plugs into.
+
+An adapter turns a batch of activated events (each already rendered to a body by the flow's
+mapping) into calls on a `ConnectionClient` (the shared HTTP core: auth, re-auth, error
+classification) and answers one `ItemResult` per item, in any order:
+
+- `ok`        delivered; `status`/`detail` say what the destination answered
+- `retry`     not delivered, try again later (5xx, 429, timeouts); `retry_after_s` if known
+- `rejected`  the destination will never take this record as it is: the record parks
+
+An adapter never raises for one item's failure; it may raise HTTPCallError only when the whole
+batch failed the same way before anything was sent (e.g. authentication), which the activity
+maps to per-item results. Vendor adapters (Marketo, Eloqua, Salesforce, HubSpot) implement the
+same protocol with their batch endpoints and register in `ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from eventsync.definitions.flows import AdvancedWebhookDestination, FlowDefinition, WebhookDestination
+from eventsync.http import ConnectionClient, HTTPCallError
+from eventsync.signal.pacing import pacer_for
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A destination kind's documented limits; the engine paces to these (zero 429s by design)."""
+
+    batch_size: int  # records per destination call (1 = one call per record)
+    max_concurrency: int  # calls in flight per worker
+    calls_per_second: float | None  # None = unlimited
+
+
+@dataclass(frozen=True)
+class DeliveryItem:
+    event_id: str
+    record_key: str
+    idempotency_key: str
+    body: Any
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    event_id: str
+    outcome: Literal["ok", "retry", "rejected"]
+    status: int | None = None
+    detail: str = ""
+    retry_after_s: float | None = None
+
+
+class DestinationAdapter(Protocol):
+    kind: str
+    limits: Limits
+
+    async def deliver(
+        self, flow: FlowDefinition, conn: ConnectionClient, items: list[DeliveryItem]
+    ) -> list[ItemResult]: ...
+
+
+def effective_limits(adapter: DestinationAdapter, flow: FlowDefinition) -> Limits:
+    b = flow.batching
+    d = adapter.limits
+    return Limits(
+        batch_size=b.batch_size or d.batch_size,
+        max_concurrency=b.max_concurrency or d.max_concurrency,
+        calls_per_second=b.calls_per_second or d.calls_per_second,
+    )
+
+
+def result_of_error(event_id: str, err: HTTPCallError) -> ItemResult:
+    if err.retryable:
+        return ItemResult(event_id, "retry", err.status, str(err), err.retry_after)
+    return ItemResult(event_id, "rejected", err.status, str(err))
+
+
+class WebhookAdapter:
+    """One request per record (flat or nested JSON body), concurrent up to the limit, paced."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.limits = Limits(batch_size=100, max_concurrency=16, calls_per_second=None)
+
+    async def deliver(
+        self, flow: FlowDefinition, conn: ConnectionClient, items: list[DeliveryItem]
+    ) -> list[ItemResult]:
+        dest = flow.destination
+        assert isinstance(dest, WebhookDestination | AdvancedWebhookDestination)
+        lim = effective_limits(self, flow)
+        pacer = pacer_for(conn.name, lim.calls_per_second, lim.max_concurrency)
+
+        async def one(item: DeliveryItem) -> ItemResult:
+            headers = {
+                IDEMPOTENCY_HEADER: item.idempotency_key,
+                "X-Eventsync-Flow": flow.name,
+                "X-Eventsync-Event-Id": item.event_id,
+            }
+            async with pacer.slot():
+                try:
+                    resp = await conn.request(dest.method, dest.path, json=item.body, headers=headers)
+                except HTTPCallError as err:
+                    return result_of_error(item.event_id, err)
+            return ItemResult(item.event_id, "ok", resp.status_code, resp.text[:200])
+
+        return list(await asyncio.gather(*(one(i) for i in items)))
+
+
+ADAPTERS: dict[str, DestinationAdapter] = {
+    "webhook": WebhookAdapter("webhook"),
+    "advanced_webhook": WebhookAdapter("advanced_webhook"),
+}
+
+
+def adapter_for(kind: str) -> DestinationAdapter:
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise ValueError(f"no destination adapter for kind {kind!r} (known: {', '.join(ADAPTERS)})") from None

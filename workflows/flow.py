@@ -1,0 +1,196 @@
+"""Flow shard workflows: one per (flow, shard), fed by signals carrying batches of events.
+
+Per-record order: a record's events wait in its own queue; only its head is ever in flight, so
+nothing overtakes. Dedupe: by event id (ShardState.seen). Decisions: ShardState.decisions, read by
+the `explain` query. Parking: a rejected or exhausted record stays parked (its later events held)
+until a `retry` or `discard` signal. The run continues-as-new before history or signal limits and
+finishes after `idle_finish_s` with nothing queued or parked. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.flow import DeliverInput, DeliverResult, deliver
+    from eventsync.definitions.connections import Connection
+    from eventsync.definitions.flows import FlowDefinition
+    from eventsync.signal.destinations import adapter_for, effective_limits
+    from eventsync.signal.events import PlatformEvent
+    from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
+    from workflows import search_attributes as sa
+
+MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches grow with load
+MAX_SIGNALS_PER_RUN = 4_000  # the server's cap is 10,000 per execution: stay far below it
+MAX_HISTORY_EVENTS = 8_000  # in case the server's suggestion is configured higher
+MAX_PARKED_IN_SEARCH = 100
+
+
+class FlowShardInput(BaseModel):
+    flow: FlowDefinition
+    connection: Connection
+    shard: int
+    state: ShardState | None = None
+
+
+class EventBatch(BaseModel):
+    events: list[PlatformEvent]
+
+
+class OperatorAction(BaseModel):
+    record: str | None = None  # None: every parked record of this shard
+    by: str
+    reason: str = ""
+
+
+class ShardSummary(BaseModel):
+    flow: str
+    shard: int
+    pending: int
+    parked: dict[str, Parked]
+    counters: Counters
+
+
+@workflow.defn(name="FlowShard")
+class FlowShardWorkflow:
+    @workflow.init
+    def __init__(self, inp: FlowShardInput) -> None:
+        self.inp = inp
+        self.state = inp.state or ShardState()
+        self.dirty = True
+        self.signals = 0
+        self.parked_shown: list[str] = []
+
+    # ---- messages -------------------------------------------------------------------------------
+
+    @workflow.signal(name="events")
+    def on_events(self, batch: EventBatch) -> None:
+        self.signals += 1
+        self.state.add(batch.events, self._now())
+        self.dirty = True
+
+    @workflow.signal(name="retry")
+    def on_retry(self, action: OperatorAction) -> None:
+        self.signals += 1
+        self.state.retry(action.record, action.by, action.reason, self._now())
+        self.dirty = True
+
+    @workflow.signal(name="discard")
+    def on_discard(self, action: OperatorAction) -> None:
+        self.signals += 1
+        self.state.discard(action.record, action.by, action.reason, self._now())
+        self.dirty = True
+
+    @workflow.query(name="explain")
+    def explain(self, record: str) -> list[DecisionEntry]:
+        return self.state.explain(record)
+
+    @workflow.query(name="summary")
+    def summary(self) -> ShardSummary:
+        return ShardSummary(
+            flow=self.inp.flow.name,
+            shard=self.inp.shard,
+            pending=self.state.pending(),
+            parked=dict(self.state.parked),
+            counters=self.state.counters,
+        )
+
+    # ---- main loop ------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return workflow.now().timestamp()
+
+    def _must_roll_over(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > MAX_HISTORY_EVENTS
+            or self.signals > MAX_SIGNALS_PER_RUN
+        )
+
+    async def _deliver(self, batch: list[PlatformEvent]) -> None:
+        try:
+            result: DeliverResult = await workflow.execute_activity(
+                deliver,
+                DeliverInput(flow=self.inp.flow, connection=self.inp.connection, events=batch),
+                start_to_close_timeout=timedelta(seconds=60),
+                heartbeat_timeout=timedelta(seconds=5),
+                retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)),
+            )
+            outcomes = result.outcomes
+        except ActivityError as err:
+            # The activity itself broke (not a destination answer): back off every record of the
+            # batch and try again; order holds because each record's head stays at the head.
+            outcomes = [
+                EventOutcome(
+                    event_id=e.id, record_key=e.record_key, outcome="retry", detail=str(err.cause or err)
+                )
+                for e in batch
+            ]
+        self.state.settle(batch, outcomes, self._now(), self.inp.flow.batching.max_attempts)
+        self.dirty = True
+
+    def _show_status(self) -> None:
+        parked = sorted(self.state.parked)[:MAX_PARKED_IN_SEARCH]
+        if parked == self.parked_shown:
+            return
+        self.parked_shown = parked
+        workflow.upsert_search_attributes(
+            [
+                sa.STATUS.value_set("parked" if parked else "running"),
+                sa.RECORDS.value_set(parked) if parked else sa.RECORDS.value_unset(),
+            ]
+        )
+
+    @workflow.run
+    async def run(self, inp: FlowShardInput) -> ShardSummary:
+        workflow.upsert_search_attributes(
+            [
+                sa.KIND.value_set("flow"),
+                sa.NAME.value_set(inp.flow.name),
+                sa.ACCOUNT.value_set(inp.flow.source.account),
+                sa.STATUS.value_set("running"),
+            ]
+        )
+        self.parked_shown = []
+        self._show_status()
+        limit = effective_limits(adapter_for(inp.flow.destination.kind), inp.flow).batch_size
+        in_flight: set[asyncio.Task[None]] = set()
+        while True:
+            rolling = self._must_roll_over()
+            self.dirty = False
+            while not rolling and len(in_flight) < MAX_BATCHES_IN_FLIGHT:
+                batch = self.state.take_batch(self._now(), limit)
+                if not batch:
+                    break
+                task = asyncio.create_task(self._deliver(batch))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            self._show_status()
+            if rolling and not in_flight:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    FlowShardInput(
+                        flow=inp.flow, connection=inp.connection, shard=inp.shard, state=self.state
+                    )
+                )
+            if self.state.idle() and not in_flight:
+                try:
+                    await workflow.wait_condition(lambda: self.dirty, timeout=inp.flow.idle_finish_s)
+                except TimeoutError:
+                    if self.state.idle():
+                        workflow.upsert_search_attributes([sa.STATUS.value_set("done")])
+                        return self.summary()
+                continue
+            wake = self.state.next_wake()
+            timeout = None if wake is None else max(0.001, wake - self._now())
+            try:
+                await workflow.wait_condition(lambda: self.dirty, timeout=timeout)
+            except TimeoutError:
+                pass
