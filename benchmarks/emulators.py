@@ -31,6 +31,20 @@ TP = {"Authorization": "Bearer tp-sandbox-token"}
 API = "/certainExternal/service/v1"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc), so figures can be given per server
+    CPU-second, which other load on the machine does not distort."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+SERVER_PIDS: dict[str, int] = {}
+
+
 @contextmanager
 def server(factory: str, kwargs: dict[str, Any] | None = None) -> Iterator[str]:
     """Run ``factory(**kwargs)`` under uvicorn in a child process; yield its base URL."""
@@ -53,6 +67,7 @@ def server(factory: str, kwargs: dict[str, Any] | None = None) -> Iterator[str]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(f"{factory} did not start") from None
                 time.sleep(0.05)
+        SERVER_PIDS[url] = proc.pid
         yield url
     finally:
         proc.terminate()
@@ -66,11 +81,16 @@ class Result:
     records: int
     seconds: float
     errors: int
+    server_cpu: float = float("nan")
 
     def line(self) -> str:
         rps = self.requests / self.seconds
-        rec = f"  {self.records / self.seconds:10.0f} records/s" if self.records != self.requests else ""
-        return f"{self.name:34s} {rps:8.0f} req/s{rec}   ({self.requests} req, {self.errors} errors, {self.seconds:.1f} s)"
+        per_cpu = self.requests / self.server_cpu if self.server_cpu > 0 else float("nan")
+        rec = f", {self.records / self.seconds:.0f} records/s" if self.records != self.requests else ""
+        return (
+            f"{self.name:44s} {rps:7.0f} req/s{rec}; {per_cpu:6.0f} req per server CPU-s"
+            f"  ({self.requests} req, {self.errors} err, {self.seconds:.1f} s wall, {self.server_cpu:.2f} s server CPU)"
+        )
 
 
 async def drive(
@@ -98,9 +118,13 @@ async def drive(
             else:
                 counts["rec"] += n
 
+    pid = SERVER_PIDS.get(str(client.base_url).rstrip("/"))
+    cpu0 = cpu_seconds(pid) if pid else float("nan")
     t0 = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, counts["req"], counts["rec"], time.monotonic() - t0, counts["err"])
+    elapsed = time.monotonic() - t0
+    cpu = cpu_seconds(pid) - cpu0 if pid else float("nan")
+    return Result(name, counts["req"], counts["rec"], elapsed, counts["err"], cpu)
 
 
 def ok(r: httpx.Response, n: int = 1) -> int:
@@ -109,7 +133,9 @@ def ok(r: httpx.Response, n: int = 1) -> int:
 
 async def bench_webhook(seconds: float, conc: int) -> list[Result]:
     with server("sandbox.webhook:create_app") as url:
-        async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=conc)) as c:
+        async with httpx.AsyncClient(
+            base_url=url, limits=httpx.Limits(max_connections=conc), timeout=30
+        ) as c:
 
             async def post(c: httpx.AsyncClient, i: int) -> int:
                 return ok(
@@ -121,7 +147,9 @@ async def bench_webhook(seconds: float, conc: int) -> list[Result]:
 
 async def bench_restsource(seconds: float, conc: int) -> list[Result]:
     with server("sandbox.restsource:create_app", {"count": 5000}) as url:
-        async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=conc)) as c:
+        async with httpx.AsyncClient(
+            base_url=url, limits=httpx.Limits(max_connections=conc), timeout=30
+        ) as c:
 
             async def page(c: httpx.AsyncClient, i: int) -> int:
                 r = await c.get("/api/page", params={"page": i % 50 + 1, "count": 100})

@@ -91,9 +91,20 @@ class Dataset:
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     churn: Churn = field(default_factory=Churn)
     data_requests: int = 0
+    version: int = 0
+    _sorted: dict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def sorted_by(self, sort: str) -> list[dict[str, Any]]:
+        """Sorted view, recomputed only after a change: every data request starts here."""
+        cached = self._sorted.get(sort)
+        if cached is None or cached[0] != self.version:
+            cached = (self.version, sorted(self.records.values(), key=_sort_key(sort)))
+            self._sorted[sort] = cached
+        return cached[1]
 
     def seed(self, seed: int, count: int, ties: int) -> None:
         self.records.clear()
+        self.version += 1
         self.rng = random.Random(seed)
         self.next_id = 1
         self.clock = BASE_EPOCH
@@ -125,6 +136,7 @@ class Dataset:
         rec = {"id": rid, **self._fake(rid), **{k: v for k, v in fields.items() if k != "id"}}
         self._stamp(rec, ts)
         self.records[rid] = rec
+        self.version += 1
         return rec
 
     def modify(self, rid: int, fields: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +144,7 @@ class Dataset:
         if rec is None:
             raise HTTPException(404, f"no record with id {rid}")
         rec.update({k: v for k, v in fields.items() if k not in ("id", "updatedAtEpoch")})
+        self.version += 1
         self._stamp(rec, self._ts(fields))
         return rec
 
@@ -175,8 +188,10 @@ def _filtered(ds: Dataset, request: Request) -> tuple[list[dict[str, Any]], str]
         "<=": lambda a, b: a <= b,
         "=": lambda a, b: a == b,
     }
-    rows = [r for r in ds.records.values() if all(ops[op](r["updatedAtEpoch"], v) for op, v in conds)]
-    rows.sort(key=_sort_key(sort))
+    rows = ds.sorted_by(sort)
+    for op, v in conds:
+        fn = ops[op]
+        rows = [r for r in rows if fn(r["updatedAtEpoch"], v)]
     return rows, sort
 
 
@@ -261,7 +276,9 @@ def create_app(
         rows, _ = got
         page, n = _int(request, "page", 1, 1), size(request, "count")
         return {
-            "elements": rows[(page - 1) * n : page * n],
+            "elements": _depth(
+                rows[(page - 1) * n : page * n], request.query_params.get("depth", "complete")
+            ),
             "page": page,
             "pageSize": n,
             "total": len(rows),
@@ -358,6 +375,7 @@ def create_app(
 
     @admin.delete("/records/{rid}")
     async def delete_record(rid: int) -> dict[str, Any]:
+        ds.version += 1
         if ds.records.pop(rid, None) is None:
             raise HTTPException(404, f"no record with id {rid}")
         return {"deleted": rid}
@@ -420,3 +438,19 @@ def _plain_params(request: Request, drop: tuple[str, ...]) -> list[tuple[str, st
         for k, v in request.query_params.multi_items()
         if k not in drop and not _FILTER.search(k) and not _FILTER.search(v)
     ]
+
+
+DEPTH_FIELDS = {
+    "minimal": ("id", "updatedAt", "updatedAtEpoch", "email"),
+    "partial": ("id", "updatedAt", "updatedAtEpoch", "email", "name", "tags"),
+}
+
+
+def _depth(rows: list[dict[str, Any]], depth: str) -> list[dict[str, Any]]:
+    """Eloqua's ``depth``: minimal, partial or complete (the default) record shapes."""
+    if depth == "complete":
+        return rows
+    keep = DEPTH_FIELDS.get(depth)
+    if keep is None:
+        raise HTTPException(400, f"depth must be minimal, partial or complete, got {depth!r}")
+    return [{k: r[k] for k in keep if k in r} for r in rows]

@@ -520,6 +520,13 @@ def create_app(
         s = store.upsert_session(ev, _body_obj(await _json(request, "session"), "session"))
         return store.session_view(ev, s, True)
 
+    @r.delete("/Session/{acct}/{event}/{code}")
+    async def delete_session(acct: str, event: str, code: str) -> dict[str, Any]:
+        ev = store.event(acct, event)
+        if ev.sessions.pop(code, None) is None:
+            raise ApiError(404, f"session {code!r} not found in event {event!r}")
+        return {"deleted": code}
+
     @r.post("/Session/{acct}/{event}/{code}")
     async def update_session(acct: str, event: str, code: str, request: Request) -> dict[str, Any]:
         ev = store.event(acct, event)

@@ -138,11 +138,18 @@ class Dispatcher:
 
     def enqueue(self, event: dict[str, Any]) -> None:
         cfg = self.config
-        if not cfg.url or event["type"] not in cfg.events or self.queue is None:
+        if not cfg.url or event["type"] not in cfg.events:
             return
         body = json.dumps(event, separators=(",", ":")).encode()
         d = Delivery(event, body)
         self.log.append(d)
+        if self.queue is None:
+            # Only an app served without its lifespan gets here; say so in the log.
+            d.state = "failed"
+            d.attempts.append(
+                {"attempt": 0, "at": time.time(), "status": None, "error": "dispatcher not started"}
+            )
+            return
         self.queue.put_nowait(d)
 
     def pending(self) -> int:

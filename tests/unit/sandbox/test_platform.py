@@ -279,6 +279,10 @@ def test_sessions_with_ordered_custom_fields(http: httpx.Client) -> None:
     assert s["customFields"][0]["tags"][0]["name"] == "Touchpoint: Related Link"
     upd = http.post(f"{API}/Session/DEMO/SUMMIT26/{s['sessionCode']}", json={"customFields": {"Slides": ""}})
     assert upd.json()["customFields"][0]["value"] == ""
+    assert http.delete(f"{API}/Session/DEMO/SUMMIT26/{s['sessionCode']}").json() == {
+        "deleted": s["sessionCode"]
+    }
+    assert http.get(f"{API}/Session/DEMO/SUMMIT26/{s['sessionCode']}").status_code == 404
 
 
 def _verify(req: dict[str, Any], secret: str) -> bool:

@@ -184,3 +184,15 @@ def test_churn_changes_data_between_requests(http: httpx.Client) -> None:
     http.get("/api/page")
     state = http.get("/_sandbox/state").json()
     assert state["count"] == COUNT + 4 and state["data_requests"] == 2
+
+
+def test_eloqua_depth_on_the_page_endpoint(http: httpx.Client) -> None:
+    url = "/api/page?lastUpdatedAt>'1767225600'&depth={}&page=1&count=2"
+    assert set(http.get(url.format("minimal")).json()["elements"][0]) == {
+        "id",
+        "updatedAt",
+        "updatedAtEpoch",
+        "email",
+    }
+    assert "company" in http.get(url.format("complete")).json()["elements"][0]
+    assert http.get(url.format("deep")).status_code == 400
