@@ -9,7 +9,7 @@ from eventsync.fetch.errors import FetchError
 from eventsync.fetch.models import Rejection
 from eventsync.fetch.requester import Requester
 
-BULK_UPSERT_PATH = "/certainExternal/service/v1/Registration/{account}/{event}/bulkUpsert"
+BULK_UPSERT_PATH = "/certainExternal/service/v1/BulkRegistration/{account}/{event}"
 
 
 def _key(record: dict[str, Any], match_key: str) -> str | None:
@@ -18,6 +18,17 @@ def _key(record: dict[str, Any], match_key: str) -> str | None:
     if value is None:
         value = record.get(match_key)
     return None if value is None else str(value)
+
+
+def _reason(result: Any) -> str:
+    if not isinstance(result, dict):
+        return "rejected"
+    errors = result.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(
+            f"{e.get('code', '')}: {e.get('message', '')}" if isinstance(e, dict) else str(e) for e in errors
+        )
+    return str(result.get("error") or result.get("status") or "rejected")
 
 
 async def apply_chunk(
@@ -30,9 +41,7 @@ async def apply_chunk(
         resp = await client.request(target.method, target.path, json=body)
         return _generic_results(resp, chunk)
     path = BULK_UPSERT_PATH.format(account=target.account, event=target.event)
-    resp = await client.request(
-        "POST", path, params={"matchKey": target.match_key}, json={"registrations": chunk}
-    )
+    resp = await client.request("POST", path, json={"matchBy": target.match_key, "registrations": chunk})
     try:
         results = resp.json().get("results")
     except Exception:
@@ -45,8 +54,7 @@ async def apply_chunk(
         if isinstance(result, dict) and result.get("status") in ("created", "updated", "unchanged"):
             applied += 1
         else:
-            reason = result.get("error") if isinstance(result, dict) else None
-            rejections.append(Rejection(key=_key(record, target.match_key), reason=str(reason or "rejected")))
+            rejections.append(Rejection(key=_key(record, target.match_key), reason=_reason(result)))
     return applied, rejections
 
 
@@ -66,7 +74,7 @@ def _generic_results(resp: Any, chunk: list[dict[str, Any]]) -> tuple[int, list[
     rejections = [
         Rejection(
             key=str(record.get("id")) if record.get("id") is not None else None,
-            reason=str(r.get("error") or r.get("status")),
+            reason=_reason(r),
         )
         for record, r in zip(chunk, results, strict=True)
         if isinstance(r, dict) and str(r.get("status", "")).lower() in _FAILED
