@@ -123,7 +123,7 @@ def test_offset_advances_by_records_read() -> None:
 
 def test_keyset_safe_mode_restarts_at_the_page_top_and_skips_what_it_read() -> None:
     d = _defn(pagination={"style": "offset", "limit": 4, "safe_mode": True})
-    t = ["2026-01-01T00:00:0%d+00:00" % i for i in range(4)]
+    t = [f"2026-01-01T00:00:0{i}+00:00" for i in range(4)]
     nxt = pagination.advance(d, Position(offset=0), _resp(), {}, 4, [t[0], t[1], t[1], t[2]])
     assert nxt == Position(offset=4, keyset=t[2], skip=1)
     req = pagination.prepare(d, nxt, None)
