@@ -62,10 +62,12 @@ def prepare(defn: FetchDefinition, position: Position, window: CheckpointValue |
             value: CheckpointValue = position.keyset
             if ck.operator == ">":
                 value = cp.lower_bound(ck.model_copy(update={"lookback": 0.0}), value)
+        elif window is None:
+            # First run: the initial value is the user's own floor, sent as written (stepping it
+            # back could leave the source's range, e.g. epoch -1).
+            value = cp.canonical(ck, ck.initial, "checkpoint.initial")
         else:
-            value = cp.lower_bound(
-                ck, window if window is not None else cp.canonical(ck, ck.initial, "initial")
-            )
+            value = cp.lower_bound(ck, window)
         variables[ck.variable] = cp.render(ck, value)
     if isinstance(p, PageNumberPagination):
         variables.update(page=position.page, count=p.size)

@@ -122,10 +122,14 @@ async def apply(client: Client, defs: Definitions, task_queue: str) -> str:
     return fetch.name
 
 
-async def run_once(client: Client, name: str) -> FetchRunResult:
+async def run_once(client: Client, name: str, timeout: float = 60) -> FetchRunResult:
     handle = await fc.run_now(client, name)
-    result: FetchRunResult = await client.get_workflow_handle(handle.id, result_type=FetchRunResult).result()
-    return result
+    typed = client.get_workflow_handle(handle.id, result_type=FetchRunResult)
+    try:
+        return await asyncio.wait_for(typed.result(), timeout)
+    except TimeoutError:
+        p = await typed.query(FetchWorkflow.progress)
+        raise AssertionError(f"run {handle.id} did not end: {p.status}, last error {p.last_error}") from None
 
 
 async def target_records(sink_url: str) -> dict[int, dict[str, Any]]:
