@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,11 +45,10 @@ async def test_eloqua_contacts_example_upserts_every_contact(
         "/_sandbox/populate",
         {"events": 1, "registrations_per_event": 0, "sessions_per_event": 0},
     )
-    subprocess.run(
-        [sys.executable, str(EXAMPLE / "seed_eloqua.py"), "--url", elq.url, "--contacts", "30"],
-        check=True,
-        capture_output=True,
+    seeder = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLE / "seed_eloqua.py"), "--url", elq.url, "--contacts", "30"
     )
+    assert await seeder.wait() == 0
     loaded = load_definitions(EXAMPLE / "eventsync.yaml", check_secrets=False)
     assert loaded.definitions is not None, loaded.errors
     defs = _pointed_at(loaded.definitions, {"eloqua": elq.url, "platform": plat.url})
