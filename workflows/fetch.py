@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.fetch import FETCH_PERMANENT, fetch_page
@@ -152,9 +152,8 @@ class FetchWorkflow:
 
     async def _park(self, err: ActivityError) -> None:
         cause = err.cause
+        # An ApplicationError's str() is "<type>: <message>" already.
         reason = str(cause) if cause is not None else str(err)
-        if isinstance(cause, ApplicationError) and cause.type:
-            reason = f"{cause.type}: {reason}"
         self._last_error = reason
         self._set_status("parked")
         workflow.logger.warning("fetch %s parked: %s", self._name, reason)
