@@ -99,12 +99,12 @@ async def test_next_run_continues_and_boundary_ties_are_not_lost(
         source.url,
         sink.url,
         checkpoint={"operator": operator},
-        limits={"max_pages": 1, "heartbeat_timeout_s": 3},
+        limits={"max_pages": 2, "heartbeat_timeout_s": 3},
         **style,
     )
     name = await apply(client, defs, task_queue)
-    # Page 1 is ids 1-4: values t0 t0 t0 t1, and ids 5-6 share t1 on the next page. One page per run,
-    # so every run ends inside a group of equal values.
+    # Pages of 4, values in threes: page 1 is t0 t0 t0 t1 and page 2 starts t1 t1 (ties across a
+    # page boundary); two pages per run, so each run also ends inside a group (page 3 starts with t2).
     checkpoints = []
     for _ in range(30):
         result = await run_once(client, name)
