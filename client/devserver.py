@@ -98,6 +98,34 @@ class DevServer:
                     f"temporal dev server did not open {self.address} within {timeout_s:.0f} s"
                 )
             time.sleep(0.1)
+        # The port opens before the frontend serves; wait until the namespace answers.
+        while True:
+            probe = subprocess.run(
+                [
+                    temporal_binary(),
+                    "operator",
+                    "namespace",
+                    "describe",
+                    "--namespace",
+                    "default",
+                    "--address",
+                    self.address,
+                ],
+                capture_output=True,
+                timeout=30,
+            )
+            if probe.returncode == 0:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"temporal dev server exited with {self.process.returncode}; see {self.state_dir / 'temporal.log'}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(
+                    f"temporal dev server at {self.address} did not become ready within {timeout_s:.0f} s"
+                )
+            time.sleep(0.2)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -23,7 +23,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from client.router import FlowRouter
+from client.router import FlowRouter, flows_for
+from eventsync import telemetry
 from eventsync.definitions import Definitions
 from eventsync.signal.events import MAX_BODY_BYTES, EventParseError, parse_body
 from eventsync.signal.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, Verifier
@@ -143,6 +144,9 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
             )
         assert signature is not None
         verifier.accepted(signature, now)
+        for event in events:
+            for flow in flows_for(settings.definitions, event):
+                telemetry.record_event(flow.name, source="webhook")
         return JSONResponse({"accepted": len(events), "routed": routed, "ids": [e.id for e in events]})
 
     return app

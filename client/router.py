@@ -19,6 +19,7 @@ from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.sharding import shard_of, workflow_id
+from eventsync.touchpoint.flow import all_flows, wants
 from workflows import search_attributes as sa
 from workflows.flow import EventBatch, FlowShardInput, FlowShardWorkflow
 
@@ -43,8 +44,11 @@ def flows_for(defs: Definitions, event: PlatformEvent) -> list[FlowDefinition]:
     in the workflow, so that `explain` can say why a record was skipped."""
     return [
         f
-        for f in defs.flows
-        if f.enabled and f.source.account == event.account and event.type in f.source.events
+        for f in all_flows(defs)
+        if f.enabled
+        and f.source.account == event.account
+        and event.type in f.source.events
+        and wants(f, event.record)
     ]
 
 
@@ -63,7 +67,7 @@ class FlowRouter:
         """Route events; return how many (flow, event) deliveries were accepted. Raises if Temporal
         did not accept them (the caller answers 503 and the platform retries)."""
         groups: dict[tuple[str, int], list[PlatformEvent]] = {}
-        flows = {f.name: f for f in self.defs.flows}
+        flows = {f.name: f for f in all_flows(self.defs)}
         for ev in events:
             for f in flows_for(self.defs, ev):
                 groups.setdefault((f.name, shard_of(ev.record_key, f.shards)), []).append(ev)
@@ -79,6 +83,24 @@ class FlowRouter:
         if waits:
             await asyncio.gather(*waits)
         return sum(len(v) for v in groups.values())
+
+    async def submit_replay(self, flow: FlowDefinition, events: list[PlatformEvent]) -> int:
+        """Route replayed events to one flow's shards, whatever their type (the same path after)."""
+        loop = asyncio.get_running_loop()
+        groups: dict[int, list[PlatformEvent]] = {}
+        for ev in events:
+            groups.setdefault(shard_of(ev.record_key, flow.shards), []).append(ev)
+        waits: list[asyncio.Future[None]] = []
+        for shard, evs in groups.items():
+            fut: asyncio.Future[None] = loop.create_future()
+            sender = self.senders.setdefault((flow.name, shard), _ShardSender())
+            sender.queue.append(_Pending(evs, fut))
+            waits.append(fut)
+            if sender.task is None or sender.task.done():
+                sender.task = asyncio.create_task(self._drain(flow, shard, sender))
+        if waits:
+            await asyncio.gather(*waits)
+        return len(events)
 
     async def _drain(self, flow: FlowDefinition, shard: int, sender: _ShardSender) -> None:
         # Each signal costs the server a workflow task; a few ms of gathering turns hundreds of
@@ -104,9 +126,10 @@ class FlowRouter:
 
     async def _signal(self, flow: FlowDefinition, shard: int, events: list[PlatformEvent]) -> None:
         conn = self.defs.connection(flow.destination.connection)
+        platform = self.defs.connection(flow.source.connection) if flow.source.connection else None
         await self.client.start_workflow(
             FlowShardWorkflow.run,
-            FlowShardInput(flow=flow, connection=conn, shard=shard),
+            FlowShardInput(flow=flow, connection=conn, shard=shard, platform=platform),
             id=workflow_id(flow.name, shard),
             task_queue=self.task_queue,
             start_signal="events",

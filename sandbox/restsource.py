@@ -48,7 +48,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from sandbox import faults as faults_mod
-from sandbox.authcheck import AuthConfig, challenge, check
+from sandbox.authcheck import AuthConfig, TokenIssuer, challenge, check, install_token_endpoint
 
 DEFAULT_PORT = 8704
 ADMIN = faults_mod.ADMIN_PREFIX
@@ -254,12 +254,13 @@ def create_app(
     ds = Dataset()
     ds.seed(seed, count, ties)
     auth_cfg = AuthConfig.model_validate(auth or {})
+    issuer = TokenIssuer()
     app = FastAPI(title="eventsync sandbox: paginated REST source")
     app.state.sandbox = ds
     limits = {"default": default_page_size, "max": max_page_size}
 
     def guard(request: Request) -> tuple[list[dict[str, Any]], str] | Response:
-        reason = check(auth_cfg, request.headers, request.query_params)
+        reason = check(auth_cfg, request.headers, request.query_params, issuer)
         if reason is not None:
             return challenge(auth_cfg, reason)
         ds.apply_churn()
@@ -396,6 +397,10 @@ def create_app(
         auth_cfg = body
         return {"kind": body.kind}
 
+    @admin.post("/expire-tokens")
+    async def expire_tokens() -> dict[str, int]:
+        return {"expired": issuer.expire_all()}
+
     @admin.get("/state")
     async def state() -> dict[str, Any]:
         stamps = [r["updatedAtEpoch"] for r in ds.records.values()]
@@ -421,6 +426,7 @@ def create_app(
         return {"count": len(ds.records)}
 
     app.include_router(admin)
+    install_token_endpoint(app, lambda: auth_cfg, issuer)
     fault_state = faults_mod.install(app, faults_mod.Faults(fault_seed))
     return app
 

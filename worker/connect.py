@@ -1,5 +1,6 @@
 """Connect to Temporal the same way everywhere: envconfig profiles, TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, then our defaults; always with our data converter."""
+TEMPORAL_NAMESPACE, then our defaults; always with our data converter (payload encryption)
+and the tracing interceptor."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 
 from worker.converter import data_converter
+from worker.tracing import interceptors
 
 DEFAULT_ADDRESS = "localhost:7233"
 
@@ -20,4 +22,4 @@ async def connect(address: str | None = None, namespace: str | None = None) -> C
         config["target_host"] = address
     if namespace:
         config["namespace"] = namespace
-    return await Client.connect(**config, data_converter=data_converter())
+    return await Client.connect(**config, data_converter=data_converter(), interceptors=interceptors())

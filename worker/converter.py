@@ -1,18 +1,29 @@
 """The one data converter, used by the client, the worker, the replayer and the codec server.
 
-Pydantic models cross every Temporal boundary. The payload codec (encryption of registrant
-data, the Operations issue) plugs in here and nowhere else.
+Pydantic models cross every Temporal boundary. The payload codec (AES-GCM encryption of
+registrant data, worker/codec.py) plugs in here and nowhere else: by default it is the one
+configured by EVENTSYNC_CODEC_KEYS or EVENTSYNC_CODEC_KEYS_FILE, so every process that talks
+to Temporal through this function reads and writes the same encrypted payloads.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 
+from worker.codec import codec_from_env
 
-def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
+FROM_ENV: Literal["env"] = "env"
+
+
+def data_converter(codec: PayloadCodec | None | Literal["env"] = FROM_ENV) -> DataConverter:
+    """`codec="env"` (default): the configured encryption codec if keys are set; `None`: plain."""
+    if codec == FROM_ENV:
+        codec = codec_from_env()
     if codec is None:
         return pydantic_data_converter
+    assert not isinstance(codec, str)
     return dataclasses.replace(pydantic_data_converter, payload_codec=codec)

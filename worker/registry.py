@@ -12,18 +12,28 @@ from activities import connections as connection_activities
 from activities import fetch as fetch_activities
 from activities import flow as flow_activities
 from activities import smoke as smoke_activities
+from activities import touchpoint as touchpoint_activities
 from workflows.connection_check import ConnectionCheckWorkflow
 from workflows.fetch import FetchWorkflow
 from workflows.flow import FlowShardWorkflow
 from workflows.smoke import SmokeWorkflow
+from workflows.touchpoint import TouchpointReprocessWorkflow
 
 TASK_QUEUE = "eventsync"
 
-WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow, FlowShardWorkflow, FetchWorkflow]
+WORKFLOWS: list[type] = [
+    SmokeWorkflow,
+    ConnectionCheckWorkflow,
+    FlowShardWorkflow,
+    TouchpointReprocessWorkflow,
+    FetchWorkflow,
+]
 ACTIVITIES: list[Callable[..., Any]] = [
     smoke_activities.ping,
     connection_activities.test_connection,
     flow_activities.deliver,
+    touchpoint_activities.resolve,
+    touchpoint_activities.page,
     fetch_activities.fetch_page,
 ]
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import click
 
 from client.commands import flows as _flows
+from client.commands import touchpoint as _touchpoint
+from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.fetch import fetch
 from client.commands.sandbox import sandbox
+from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [
@@ -21,4 +24,7 @@ COMMANDS: list[click.Command] = [
     sandbox,
     fetch,
     *_flows.COMMANDS,
+    codec_server,
+    serve,
+    *_touchpoint.COMMANDS,
 ]

@@ -59,3 +59,18 @@ def load(path: Path) -> Definitions:
         fail(f"{len(result.errors)} error(s) in {path}; run `eventsync validate {path}` for details")
     assert result.definitions is not None
     return result.definitions
+
+
+def observe(service: str) -> None:
+    """Structured logs and telemetry for a long-running command (env-configured, see
+    docs/operations.md): JSON logs, Prometheus endpoint and OTLP export when asked for."""
+    from eventsync import logs, telemetry
+
+    try:
+        logs.configure()
+        installed = telemetry.setup(service)
+    except ValueError as err:
+        fail(str(err))
+        return
+    if installed.exporters:
+        click.echo(f"telemetry: {', '.join(installed.exporters)}", err=True)

@@ -5,13 +5,16 @@ activity's retry policy, fed ``retry_after``), so a wait is durable and visible.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+from opentelemetry import trace
 
+from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from eventsync.http.auth import Authenticator, Credentials
-from eventsync.http.errors import error_for_transport
+from eventsync.http.errors import HTTPCallError, error_for_transport
 from eventsync.http.tokens import TokenCache
 from eventsync.http.vendors import VendorRules, rules_for
 
@@ -45,6 +48,45 @@ class ConnectionClient:
         timeout: float | None = None,
     ) -> httpx.Response:
         """Send one request; return the response or raise a classified HTTPCallError."""
+        attrs = {
+            "connection": self.name,
+            "vendor": str(self.connection.vendor),
+            "http.request.method": method,
+        }
+        started = time.perf_counter()
+        outcome = "error"
+        # One span per logical call: the re-auth retry and the token fetch nest under it, the
+        # httpx instrumentation adds one span per wire request (and the traceparent header).
+        with telemetry.span(f"{method} {self.name}", attrs) as span:
+            try:
+                response = await self._request(
+                    method, path_or_url, params, json, data, content, headers, timeout
+                )
+                outcome = str(response.status_code)
+                span.set_attribute("http.response.status_code", response.status_code)
+                return response
+            except HTTPCallError as err:
+                outcome = type(err).__name__
+                if err.status is not None:
+                    span.set_attribute("http.response.status_code", err.status)
+                span.set_status(trace.StatusCode.ERROR, type(err).__name__)
+                raise
+            finally:
+                metric_attrs = {"connection": self.name, "outcome": outcome}
+                telemetry.http_requests.add(1, metric_attrs)
+                telemetry.http_duration.record(time.perf_counter() - started, metric_attrs)
+
+    async def _request(
+        self,
+        method: str,
+        path_or_url: str,
+        params: Any,
+        json: Any,
+        data: Any,
+        content: bytes | str | None,
+        headers: dict[str, str] | None,
+        timeout: float | None,
+    ) -> httpx.Response:
         for attempt in (1, 2):
             request = self.http.build_request(
                 method,

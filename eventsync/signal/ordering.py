@@ -35,6 +35,9 @@ class EventOutcome(BaseModel):
     status: int | None = None  # the destination's HTTP status, when there was an answer
     detail: str = ""  # the destination's answer or error, secrets never included
     retry_after_s: float | None = None
+    vendor_id: str | None = None  # the destination's id for the record (explain shows it)
+    action: str | None = None  # created / updated / skipped, as the destination said
+    wait: bool = False  # account out of quota: pause the shard until retry_after_s (no attempt counted)
 
 
 class DecisionEntry(BaseModel):
@@ -42,12 +45,14 @@ class DecisionEntry(BaseModel):
     event_id: str
     event_type: str
     decision: Literal[
-        "delivered", "skipped", "retrying", "parked", "held", "retried", "discarded", "duplicate"
+        "delivered", "skipped", "retrying", "parked", "held", "retried", "discarded", "duplicate", "waiting"
     ]
     rule: str = ""
     status: int | None = None
     detail: str = ""
     by: str = ""
+    vendor_id: str | None = None
+    action: str | None = None
 
 
 class Parked(BaseModel):
@@ -75,6 +80,8 @@ class ShardState(BaseModel):
     not_before: dict[str, float] = Field(default_factory=dict)  # record -> earliest next try
     decisions: dict[str, list[DecisionEntry]] = Field(default_factory=dict)
     counters: Counters = Field(default_factory=Counters)
+    paused_until: float = 0.0  # account out of quota: nothing is sent before this (workflow time)
+    paused_reason: str = ""
     _seen_set: set[str] = PrivateAttr(default_factory=set)
     _in_flight: set[str] = PrivateAttr(default_factory=set)
 
@@ -97,7 +104,7 @@ class ShardState(BaseModel):
                 continue
             self._seen_set.add(ev.id)
             self.seen.append(ev.id)
-            self.queues.setdefault(ev.record_key, []).append(ev)
+            self._enqueue(ev)
             if ev.record_key in self.parked:
                 self._note(
                     ev.record_key,
@@ -118,9 +125,27 @@ class ShardState(BaseModel):
             del self.seen[:drop]
         return accepted
 
+    def _enqueue(self, ev: PlatformEvent) -> None:
+        # The platform retries a failed delivery without holding back later ones, so a record's
+        # events can arrive out of order; they carry a per-record `sequence`. A late one goes before
+        # the queued events with higher sequences, but never before a head already being tried.
+        q = self.queues.setdefault(ev.record_key, [])
+        pos = len(q)
+        if ev.sequence:
+            r = ev.record_key
+            floor = 1 if (r in self._in_flight or r in self.parked or r in self.attempts) else 0
+            while pos > floor and q[pos - 1].sequence > ev.sequence:
+                pos -= 1
+        q.insert(pos, ev)
+
     # ---- batches --------------------------------------------------------------------------------
 
+    def paused(self, now: float) -> bool:
+        return now < self.paused_until
+
     def ready(self, now: float) -> list[str]:
+        if self.paused(now):
+            return []
         return [
             r
             for r, q in self.queues.items()
@@ -138,6 +163,8 @@ class ShardState(BaseModel):
     def next_wake(self) -> float | None:
         """When the earliest backed-off record becomes ready again (None: nothing waits on time)."""
         times = [t for r, t in self.not_before.items() if r in self.queues and r not in self.parked]
+        if self.paused_until and self.queues:
+            times.append(self.paused_until)
         return min(times) if times else None
 
     def settle(
@@ -158,7 +185,18 @@ class ShardState(BaseModel):
                 rule=o.rule,
                 status=o.status,
                 detail=o.detail,
+                vendor_id=o.vendor_id,
+                action=o.action,
             )
+            if o.outcome == "retry" and o.wait:
+                # Not this record's fault: the whole shard waits for the quota reset.
+                until = now + (o.retry_after_s or BACKOFF_MAX_S)
+                if until > self.paused_until:
+                    self.paused_until = until
+                    self.paused_reason = o.detail
+                entry.decision = "waiting"
+                self._note(r, entry)
+                continue
             if o.outcome in ("delivered", "skipped"):
                 if o.outcome == "delivered":
                     self.counters.activated += 1
@@ -205,6 +243,10 @@ class ShardState(BaseModel):
     def retry(self, record: str | None, by: str, reason: str, now: float) -> list[str]:
         """Unpark: the parked event and those held behind it go out again, in order."""
         done = self._targets(record)
+        if self.paused_until and record is None:
+            # An operator who says "go" after a quota reset need not wait for our estimate of it.
+            self.paused_until = 0.0
+            self.paused_reason = ""
         for r in done:
             p = self.parked.pop(r)
             self._note(

@@ -1,4 +1,8 @@
-"""Read a workflow history as a person inspecting it would: payloads decoded from base64."""
+"""Read a workflow history as a person inspecting it would: payloads decoded from base64.
+
+`history_text` is what a holder of the codec keys sees (encrypted payloads opened);
+`raw_history_text` is what anyone with only Temporal access sees.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,21 @@ import base64
 import json
 from typing import Any
 
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle
 
+from worker.codec import ENCODING, EncryptionCodec, codec_from_env
 
-def _decode_payloads(node: Any, out: list[str]) -> None:
+_ENCRYPTED_B64 = base64.b64encode(ENCODING).decode()
+
+
+def _decode_payloads(node: Any, out: list[str], codec: EncryptionCodec | None) -> None:
     if isinstance(node, dict):
+        if codec is not None and node.get("metadata", {}).get("encoding") == _ENCRYPTED_B64:
+            opened = codec.decode_one(json_format.ParseDict(node, Payload()))
+            out.append(opened.data.decode("utf-8", errors="replace"))
+            return
         for key, value in node.items():
             if key == "data" and isinstance(value, str):
                 try:
@@ -18,15 +32,24 @@ def _decode_payloads(node: Any, out: list[str]) -> None:
                 except ValueError:
                     out.append(value)
             else:
-                _decode_payloads(value, out)
+                _decode_payloads(value, out, codec)
     elif isinstance(node, list):
         for item in node:
-            _decode_payloads(item, out)
+            _decode_payloads(item, out, codec)
+
+
+async def _text(handle: WorkflowHandle[Any, Any], codec: EncryptionCodec | None) -> str:
+    raw = (await handle.fetch_history()).to_json()
+    decoded: list[str] = []
+    _decode_payloads(json.loads(raw), decoded, codec)
+    return raw + "\n" + "\n".join(decoded)
 
 
 async def history_text(handle: WorkflowHandle[Any, Any]) -> str:
-    """The history JSON plus every payload decoded, as one searchable text."""
-    raw = (await handle.fetch_history()).to_json()
-    decoded: list[str] = []
-    _decode_payloads(json.loads(raw), decoded)
-    return raw + "\n" + "\n".join(decoded)
+    """The history JSON plus every payload decoded (and decrypted with the configured keys)."""
+    return await _text(handle, codec_from_env())
+
+
+async def raw_history_text(handle: WorkflowHandle[Any, Any]) -> str:
+    """The history JSON plus every payload base64-decoded, without any key."""
+    return await _text(handle, None)

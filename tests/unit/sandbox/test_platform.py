@@ -429,3 +429,18 @@ def test_profile_update_shows_in_and_touches_each_registration(http: httpx.Clien
     ).json()
     assert old["profile"]["pin"] != "PX1"  # the old email no longer matches the profile
     assert http.get(f"{API}/Profile/DEMO/NOPE").status_code == 404
+
+
+def test_reconfiguring_webhooks_mid_stream_loses_nothing(
+    http: httpx.Client, receiver: httpx.Client, servers: tuple[str, str]
+) -> None:
+    hook_on(http, servers[1], concurrency=1, events=["registration.created"])
+    receiver.post("/_sandbox/faults", json={"path": "/hooks", "action": "delay", "delay_s": 0.02})
+    for i in range(6):
+        http.post(f"{API}/Registration/DEMO/SUMMIT26", json={"profile": {"email": f"m{i}@example.org"}})
+        if i == 2:
+            hook_on(http, servers[1], concurrency=3, events=["registration.created"])
+    drain(http)
+    log = http.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
+    assert [d["state"] for d in log] == ["delivered"] * 6
+    assert receiver.get("/_sandbox/requests").json()["count"] == 6

@@ -196,3 +196,16 @@ def test_eloqua_depth_on_the_page_endpoint(http: httpx.Client) -> None:
     }
     assert "company" in http.get(url.format("complete")).json()["elements"][0]
     assert http.get(url.format("deep")).status_code == 400
+
+
+def test_oauth2_on_the_source(http: httpx.Client) -> None:
+    http.put("/_sandbox/auth", json={"kind": "oauth2", "client_id": "a", "client_secret": "b"})
+    try:
+        assert http.get("/api/page").status_code == 401
+        tok = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("a", "b")).json()
+        assert (
+            http.get("/api/page", headers={"Authorization": f"Bearer {tok['access_token']}"}).status_code
+            == 200
+        )
+    finally:
+        http.put("/_sandbox/auth", json={"kind": "none"})

@@ -112,3 +112,24 @@ def test_wait_for_count(http: httpx.Client) -> None:
     assert got["complete"] and got["count"] == 1
     missing = http.get("/_sandbox/requests/wait", params={"count": 5, "timeout": 0.05}).json()
     assert not missing["complete"]
+
+
+def test_oauth2_client_credentials(http: httpx.Client) -> None:
+    http.put(
+        "/_sandbox/config",
+        json={"auth": {"kind": "oauth2", "client_id": "cid", "client_secret": "cs", "token_ttl_s": 60}},
+    )
+    form = {"grant_type": "client_credentials"}
+    assert http.post("/oauth/token", data=form, auth=("cid", "bad")).status_code == 401
+    assert http.post("/oauth/token", data={"grant_type": "password"}, auth=("cid", "cs")).status_code == 400
+    basic = http.post("/oauth/token", data=form, auth=("cid", "cs")).json()
+    posted = http.post("/oauth/token", data={**form, "client_id": "cid", "client_secret": "cs"}).json()
+    assert basic["token_type"] == "Bearer" and basic["expires_in"] == 60
+    for tok in (basic["access_token"], posted["access_token"]):
+        assert http.post("/in", json={}, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+    assert http.post("/in", json={}, headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert http.post("/_sandbox/expire-tokens").json() == {"expired": 2}
+    expired = http.post("/in", json={}, headers={"Authorization": f"Bearer {basic['access_token']}"})
+    assert expired.status_code == 401 and expired.json()["detail"] == "invalid or expired access token"
+    http.put("/_sandbox/config", json={})
+    assert http.post("/oauth/token", data=form).status_code == 404

@@ -1,0 +1,109 @@
+"""The codec server: lets the Temporal Web UI (Settings → Data Encoder) and
+`temporal workflow show --codec-endpoint …` show decrypted payloads to holders of a token.
+
+POST /decode and /encode take and return `{"payloads": [...]}` in protobuf JSON form (what
+the Web UI and the CLI send). Every request needs `Authorization: Bearer <token>`; CORS lets
+the Web UI's origin call it from the browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
+
+from eventsync.keyring import KeyringError
+from worker.codec import EncryptionCodec
+
+TOKEN_ENV = "EVENTSYNC_CODEC_TOKEN"
+TOKEN_FILE_ENV = "EVENTSYNC_CODEC_TOKEN_FILE"
+ORIGINS_ENV = "EVENTSYNC_CODEC_CORS_ORIGINS"
+DEFAULT_ORIGIN = "http://localhost:8233"  # the dev server's Web UI
+
+
+class CodecServerConfigError(ValueError):
+    pass
+
+
+def token_from_env() -> str:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    path = os.environ.get(TOKEN_FILE_ENV, "").strip()
+    if token and path:
+        raise CodecServerConfigError(f"set either {TOKEN_ENV} or {TOKEN_FILE_ENV}, not both")
+    if path:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise CodecServerConfigError(f"{TOKEN_FILE_ENV}: cannot read {path}: {err.strerror}") from None
+    if not token:
+        raise CodecServerConfigError(
+            f"the codec server needs a bearer token: set {TOKEN_ENV} or {TOKEN_FILE_ENV} "
+            "(anyone holding it can read registrant data)"
+        )
+    return token
+
+
+def origins_from_env() -> list[str]:
+    raw = os.environ.get(ORIGINS_ENV, "")
+    return [o.strip() for o in raw.split(",") if o.strip()] or [DEFAULT_ORIGIN]
+
+
+def create_app(
+    codec: EncryptionCodec, token: str, cors_origins: Sequence[str] = (DEFAULT_ORIGIN,)
+) -> FastAPI:
+    if not token:
+        raise CodecServerConfigError("empty bearer token")
+    expected = f"Bearer {token}".encode()
+    app = FastAPI(title="eventsync codec server", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def authorize(request: Request) -> None:
+        given = request.headers.get("authorization", "").encode()
+        # Constant-time: the token guards personal data.
+        if not hmac.compare_digest(given, expected):
+            raise HTTPException(status_code=401, detail="missing or wrong bearer token")
+
+    async def convert(
+        request: Request, transform: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+    ) -> Response:
+        authorize(request)
+        body = await request.body()
+        try:
+            payloads = json_format.Parse(body, Payloads(), ignore_unknown_fields=True)
+        except json_format.ParseError as err:
+            raise HTTPException(status_code=400, detail=f"body is not JSON Payloads: {err}") from None
+        try:
+            result = await transform(payloads.payloads)
+        except KeyringError as err:
+            raise HTTPException(status_code=422, detail=str(err)) from None
+        return Response(
+            content=json_format.MessageToJson(Payloads(payloads=result)), media_type="application/json"
+        )
+
+    @app.post("/encode")
+    async def encode(request: Request) -> Response:
+        return await convert(request, codec.encode)
+
+    @app.post("/decode")
+    async def decode(request: Request) -> Response:
+        return await convert(request, codec.decode)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "current_key": codec.keyring.current_id}
+
+    # Added last so it wraps everything, 401s included: the browser must see CORS headers on
+    # errors too, or the Web UI reports a CORS failure instead of the real status.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(cors_origins),
+        allow_credentials=True,
+        allow_methods=["POST", "GET", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+    )
+    return app
