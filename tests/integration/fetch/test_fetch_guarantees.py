@@ -289,3 +289,22 @@ async def test_progress_query_and_memo(
     desc = await handle.describe()
     memo = await desc.memo()
     assert "done" in memo["summary"] and "22 applied" in memo["summary"]
+
+
+async def test_long_run_continues_as_new_and_keeps_its_state(
+    client: Client, task_queue: str, worker: None, source: Served, sink: Served
+) -> None:
+    # The session's dev server suggests continue-as-new at 200 history events; one record per
+    # page and 50 pages cross it.
+    await admin(source.url, "POST", "/_sandbox/records", [{}] * 28)
+    defs = definitions(source.url, sink.url, pagination={"style": "page_number", "base": 1, "size": 1})
+    name = await apply(client, defs, task_queue)
+    handle = await fc.run_now(client, name)
+    result: FetchRunResult = await client.get_workflow_handle(handle.id, result_type=FetchRunResult).result()
+    assert result.status == "done" and result.counts.fetched == 50 and result.counts.pages == 51
+
+    async def continued() -> bool:
+        return len([w async for w in client.list_workflows(f"WorkflowId='{handle.id}'")]) >= 2
+
+    assert await eventually(continued), "the run continued as new"
+    assert_target_matches_source(await target_records(sink.url), await source_records(source.url))
