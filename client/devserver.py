@@ -101,17 +101,30 @@ class DevServer:
         # The port opens before the frontend serves; wait until the namespace answers.
         while True:
             probe = subprocess.run(
-                [temporal_binary(), "operator", "namespace", "describe", "--namespace", "default", "--address", self.address],
+                [
+                    temporal_binary(),
+                    "operator",
+                    "namespace",
+                    "describe",
+                    "--namespace",
+                    "default",
+                    "--address",
+                    self.address,
+                ],
                 capture_output=True,
                 timeout=30,
             )
             if probe.returncode == 0:
                 return
             if self.process.poll() is not None:
-                raise RuntimeError(f"temporal dev server exited with {self.process.returncode}; see {self.state_dir / 'temporal.log'}")
+                raise RuntimeError(
+                    f"temporal dev server exited with {self.process.returncode}; see {self.state_dir / 'temporal.log'}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"temporal dev server at {self.address} did not become ready within {timeout_s:.0f} s")
+                raise TimeoutError(
+                    f"temporal dev server at {self.address} did not become ready within {timeout_s:.0f} s"
+                )
             time.sleep(0.2)
 
     def stop(self, timeout_s: float = 15.0) -> None:

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from eventsync.signal.destinations import adapter_for, effective_limits
     from eventsync.signal.events import PlatformEvent
     from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
+    from eventsync.signal.timeline import Bucket
     from workflows import search_attributes as sa
 
 MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches grow with load
@@ -55,6 +56,7 @@ class ShardSummary(BaseModel):
     pending: int
     parked: dict[str, Parked]
     counters: Counters
+    timeline: list[Bucket] = []  # counts per minute (the metrics dashboard)
 
 
 @workflow.defn(name="FlowShard")
@@ -99,6 +101,7 @@ class FlowShardWorkflow:
             pending=self.state.pending(),
             parked=dict(self.state.parked),
             counters=self.state.counters,
+            timeline=self.state.timeline.buckets,
         )
 
     # ---- main loop ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from client.commands import flows as _flows
 from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
+from client.commands.insights import insights
 from client.commands.receiver import receiver
 from client.commands.sandbox import sandbox
 from client.commands.stack import apply_cmd, dev, worker
@@ -23,4 +24,5 @@ COMMANDS: list[click.Command] = [
     sandbox,
     *_flows.COMMANDS,
     codec_server,
+    insights,
 ]
