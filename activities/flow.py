@@ -22,6 +22,7 @@ class DeliverInput(BaseModel):
     flow: FlowDefinition
     connection: Connection
     events: list[PlatformEvent]
+    platform: Connection | None = None  # the flow's source connection (previous-status lookups)
 
 
 class DeliverResult(BaseModel):
@@ -33,7 +34,9 @@ async def deliver(inp: DeliverInput) -> DeliverResult:
     # Per-item failures come back as outcomes (the workflow backs off or parks per record), so one
     # bad record never makes Temporal re-send the good ones of its batch. Heartbeats let a batch
     # lost with its worker be retried after seconds, not after the start-to-close timeout.
-    work = asyncio.ensure_future(deliver_batch(get_pool(), inp.flow, inp.connection, inp.events))
+    work = asyncio.ensure_future(
+        deliver_batch(get_pool(), inp.flow, inp.connection, inp.events, inp.platform)
+    )
     while True:
         done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_S)
         if done:

@@ -1,14 +1,16 @@
-"""Signal flow throughput and latency: signed webhook -> receiver -> Temporal -> webhook destination.
+"""Signal flow throughput and latency: registrations created in the platform emulator -> its
+signed webhook -> receiver -> Temporal -> flow shard -> webhook destination.
 
-    .venv/bin/python -m benchmarks.signal [--seconds 15] [--senders 64] [--events-per-webhook 1]
+    .venv/bin/python -m benchmarks.signal [--seconds 15] [--senders 64] [--shards 4]
 
 Processes, as in a deployment (all on this machine's cores): the Temporal dev server (SQLite
-file, WAL, as `eventsync dev` runs it), one worker process, one receiver process; this process
-runs the webhook destination (sandbox) and the load generator, which stands in for the platform:
-it creates registrations and sends each as a signed webhook (the platform emulator's own sender
-is not used yet: see the report). Latency = destination receipt time - webhook send time, per
-event (first successful delivery). Phases: capacity (closed loop, many senders), then open loop at
-200 events/s and at 80% of the measured capacity.
+file, WAL, as `eventsync dev` runs it), a worker, a receiver, the platform emulator (sending one
+signed webhook per event, `--senders` deliveries in flight: its format has no batches) and the
+webhook destination; this process only creates registrations (Bulk Registration Upsert) and
+reads the results. Latency = destination receipt - the registration's `dateCreated` (the
+platform's clock, same machine). Phases: capacity (a backlog created at once), then open loop
+at 200 events/s and at 80% of the measured capacity. The 1-minute load average is printed
+before and after each phase: the machine is shared.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from eventsync.definitions import Definitions
-from eventsync.signal.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from sandbox import webhook
 from sandbox.serving import free_port
 from worker.converter import data_converter
@@ -50,24 +52,23 @@ def definitions(dest_url: str, shards: int) -> Definitions:
             "flows": [
                 {
                     "name": "bench",
+                    "activate_for": {"subject": "status", "op": "is", "value": "Signal: Registered"},
                     "source": {
-                        "account": "ACME",
+                        "account": "DEMO",
                         "events": ["registration.created", "registration.status_changed"],
                     },
                     "destination": {
                         "kind": "webhook",
                         "connection": "dest",
                         "path": "/hook",
-                        "mappings": [
-                            {
-                                "fields": {
-                                    "code": "$.registrationCode",
-                                    "email": "$.email",
-                                    "status": "$.status",
-                                    "sent": "$.sent_at",
-                                }
+                        "mapping": {
+                            "fields": {
+                                "code": "$.record.registrationCode",
+                                "email": "$.record.profile.email",
+                                "status": "$.status",
+                                "sent": "$.record.dateCreated",
                             }
-                        ],
+                        },
                     },
                     "shards": shards,
                     "idle_finish_s": 600,
@@ -93,6 +94,20 @@ def run_destination(port: int) -> None:
     uvicorn.run(webhook.create_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def run_platform(port: int, receiver_url: str, senders: int) -> None:
+    from sandbox.platform import create_app as platform_app
+
+    hook = {"url": receiver_url + "/webhooks/platform", "secret": SECRET.decode(), "concurrency": senders}
+    seed = {"seed": 1, "events": 1, "registrations_per_event": 0, "sessions_per_event": 0}
+    uvicorn.run(
+        platform_app(seed=seed, webhook=hook),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
 def run_receiver(address: str, defs_path: str, port: int) -> None:
     from client.receiver import ReceiverSettings, create_app
 
@@ -110,77 +125,60 @@ def run_receiver(address: str, defs_path: str, port: int) -> None:
 # ---- the driver ----------------------------------------------------------------------------------
 
 
-def _event(n: int, run: str) -> dict[str, Any]:
-    return {
-        "id": f"{run}-{n}",
-        "type": "registration.created",
-        "account": "ACME",
-        "event_code": "BENCH",
-        "data": {
-            "registration": {
-                "registrationCode": f"{run}-R{n}",
-                "email": f"person{n}@example.com",
-                "status": "Registered",
-                "sent_at": time.time(),
-                "profile": {"firstName": "Ada", "lastName": f"Lovelace{n}", "company": "Example Ltd"},
-            }
-        },
-    }
+PLATFORM_API = "/certainExternal/service/v1"
 
 
 class Load:
-    def __init__(self, url: str, per_webhook: int) -> None:
-        self.url = url + "/webhooks/platform"
-        self.per = per_webhook
-        self.http = httpx.AsyncClient(limits=httpx.Limits(max_connections=256), timeout=60)
+    """Creates registrations in the platform (Bulk Registration Upsert); the platform sends one
+    signed webhook per registration."""
+
+    def __init__(self, platform_url: str) -> None:
+        self.url = f"{platform_url}{PLATFORM_API}/BulkRegistration/DEMO/SUMMIT26"
+        self.http = httpx.AsyncClient(auth=("sandbox", "sandbox"), timeout=60)
         self.n = 0
         self.errors = 0
         self.run = uuid.uuid4().hex[:6]
         self.scheduled_until = 0.0
 
-    async def send_one(self) -> None:
-        evs = [_event(self.n + i, self.run) for i in range(self.per)]
-        self.n += self.per
-        doc: Any = evs[0] if self.per == 1 else {"events": evs}
-        body = json.dumps(doc).encode()
-        ts = int(time.time())
-        r = await self.http.post(
-            self.url,
-            content=body,
-            headers={
-                TIMESTAMP_HEADER: str(ts),
-                SIGNATURE_HEADER: sign(SECRET, ts, body),
-                "Content-Type": "application/json",
-            },
-        )
-        if r.status_code != 200:
+    async def create(self, count: int) -> None:
+        regs = [
+            {
+                "profile": {
+                    "email": f"{self.run}-{self.n + i}@example.com",
+                    "firstName": "Ada",
+                    "lastName": f"Lovelace{self.n + i}",
+                    "externalKey": f"{self.run}-{self.n + i}",
+                },
+                "registrationCode": f"{self.run}R{self.n + i}",
+                "registrationStatusLabel": "New",
+            }
+            for i in range(count)
+        ]
+        self.n += count
+        r = await self.http.post(self.url, json={"matchBy": "email", "registrations": regs})
+        if r.status_code != 200 or r.json().get("failed"):
             self.errors += 1
 
-    async def closed(self, seconds: float, senders: int) -> None:
-        stop = time.monotonic() + seconds
-
-        async def loop() -> None:
-            while time.monotonic() < stop:
-                await self.send_one()
-
-        await asyncio.gather(*(loop() for _ in range(senders)))
+    async def backlog(self, total: int) -> None:
+        """Capacity: the whole backlog at once; the pipeline drains it as fast as it can."""
+        for _ in range(total // 1000):
+            await self.create(1000)
 
     async def open(self, seconds: float, rate: float) -> None:
-        """Open loop: webhooks leave on schedule whether or not earlier ones were answered."""
+        """Open loop: registrations are created on schedule (every 50 ms), answered or not."""
         start = time.monotonic()
-        tasks: set[asyncio.Task[None]] = set()
         k = 0
         while (now := time.monotonic()) < start + seconds:
-            due = int((now - start) * rate / self.per)
-            while k < due:
-                t = asyncio.create_task(self.send_one())
-                tasks.add(t)
-                t.add_done_callback(tasks.discard)
-                k += 1
-            await asyncio.sleep(0.005)
+            due = int((now - start) * rate)
+            if due > k:
+                await self.create(due - k)
+                k = due
+            await asyncio.sleep(0.05)
         self.scheduled_until = time.monotonic()
-        if tasks:
-            await asyncio.gather(*tasks)
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 async def delivered_since(dest_url: str, run: str) -> list[tuple[float, float]]:
@@ -195,7 +193,7 @@ async def delivered_since(dest_url: str, run: str) -> list[tuple[float, float]]:
         if r["status"] != 200 or key in seen or not str(j.get("code", "")).startswith(run):
             continue
         seen.add(key)
-        out.append((float(j["sent"]), float(r["received_at"])))
+        out.append((_epoch(j["sent"]), float(r["received_at"])))
     return out
 
 
@@ -217,6 +215,7 @@ async def phase(name: str, load: Load, dest_url: str, go: Any) -> dict[str, Any]
     load.run = uuid.uuid4().hex[:6]
     load.n = 0
     load.errors = 0
+    load_before = os.getloadavg()[0]
     t0 = time.time()
     m0 = time.monotonic()
     load.scheduled_until = 0.0
@@ -224,7 +223,7 @@ async def phase(name: str, load: Load, dest_url: str, go: Any) -> dict[str, Any]
     sent_done = time.time()
     if load.scheduled_until:  # open loop: the offered rate is over the sending schedule
         sent_done = t0 + (load.scheduled_until - m0)
-    got = await wait_drained(dest_url, load.run, load.n, timeout=120)
+    got = await wait_drained(dest_url, load.run, load.n, timeout=180)
     lat = [rcv - snt for snt, rcv in got]
     last = max((r for _, r in got), default=sent_done)
     res = {
@@ -239,6 +238,8 @@ async def phase(name: str, load: Load, dest_url: str, go: Any) -> dict[str, Any]
         "latency_p99_s": round(pct(lat, 99), 3),
         "latency_max_s": round(max(lat), 3) if lat else None,
         "latency_mean_s": round(statistics.fmean(lat), 3) if lat else None,
+        "loadavg_1m_before": round(load_before, 2),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(res), flush=True)
     return res
@@ -303,9 +304,16 @@ async def main(args: argparse.Namespace) -> None:
             )
             rx = f"http://127.0.0.1:{port}"
             await _wait_up(rx + "/readyz")
-            load = Load(rx, args.events_per_webhook)
-            await phase("warmup", load, dest_url, load.closed(3, 16))
-            cap = await phase("capacity", load, dest_url, load.closed(args.seconds, args.senders))
+            plat_port = free_port()
+            procs.append(
+                _spawn("platform", "--port", str(plat_port), "--receiver", rx, "--senders", str(args.senders))
+            )
+            plat = f"http://127.0.0.1:{plat_port}"
+            await _wait_up(plat + "/_sandbox/state")
+            print(json.dumps({"cores": os.cpu_count(), "loadavg_1m_idle": round(os.getloadavg()[0], 2)}))
+            load = Load(plat)
+            await phase("warmup", load, dest_url, load.backlog(1000))
+            cap = await phase("capacity", load, dest_url, load.backlog(args.backlog))
             await phase("open-200", load, dest_url, load.open(args.seconds, 200))
             rate = 0.8 * cap["delivered_events_per_s"]
             await phase(f"open-80pct-{rate:.0f}", load, dest_url, load.open(args.seconds, rate))
@@ -319,7 +327,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--role", choices=["driver", "worker", "receiver", "destination"], default="driver")
+    ap.add_argument(
+        "--role", choices=["driver", "worker", "receiver", "destination", "platform"], default="driver"
+    )
     ap.add_argument("--address")
     ap.add_argument("--defs")
     ap.add_argument("--port", type=int)
@@ -327,12 +337,15 @@ if __name__ == "__main__":
     ap.add_argument("--senders", type=int, default=64)
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--events-per-webhook", type=int, default=1)
+    ap.add_argument("--backlog", type=int, default=10000, help="registrations for the capacity phase")
+    ap.add_argument("--receiver")
     a = ap.parse_args()
     if a.role == "worker":
         asyncio.run(run_worker(a.address))
     elif a.role == "destination":
         run_destination(a.port)
+    elif a.role == "platform":
+        run_platform(a.port, a.receiver, a.senders)
     elif a.role == "receiver":
         run_receiver(a.address, a.defs, a.port)
     else:

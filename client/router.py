@@ -80,6 +80,24 @@ class FlowRouter:
             await asyncio.gather(*waits)
         return sum(len(v) for v in groups.values())
 
+    async def submit_replay(self, flow: FlowDefinition, events: list[PlatformEvent]) -> int:
+        """Route replayed events to one flow's shards, whatever their type (the same path after)."""
+        loop = asyncio.get_running_loop()
+        groups: dict[int, list[PlatformEvent]] = {}
+        for ev in events:
+            groups.setdefault(shard_of(ev.record_key, flow.shards), []).append(ev)
+        waits: list[asyncio.Future[None]] = []
+        for shard, evs in groups.items():
+            fut: asyncio.Future[None] = loop.create_future()
+            sender = self.senders.setdefault((flow.name, shard), _ShardSender())
+            sender.queue.append(_Pending(evs, fut))
+            waits.append(fut)
+            if sender.task is None or sender.task.done():
+                sender.task = asyncio.create_task(self._drain(flow, shard, sender))
+        if waits:
+            await asyncio.gather(*waits)
+        return len(events)
+
     async def _drain(self, flow: FlowDefinition, shard: int, sender: _ShardSender) -> None:
         # Each signal costs the server a workflow task; a few ms of gathering turns hundreds of
         # one-event signals per second into tens of batched ones (docs/architecture.md).
@@ -104,9 +122,10 @@ class FlowRouter:
 
     async def _signal(self, flow: FlowDefinition, shard: int, events: list[PlatformEvent]) -> None:
         conn = self.defs.connection(flow.destination.connection)
+        platform = self.defs.connection(flow.source.connection) if flow.source.connection else None
         await self.client.start_workflow(
             FlowShardWorkflow.run,
-            FlowShardInput(flow=flow, connection=conn, shard=shard),
+            FlowShardInput(flow=flow, connection=conn, shard=shard, platform=platform),
             id=workflow_id(flow.name, shard),
             task_queue=self.task_queue,
             start_signal="events",

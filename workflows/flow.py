@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -31,6 +32,7 @@ MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches
 MAX_SIGNALS_PER_RUN = 4_000  # the server's cap is 10,000 per execution: stay far below it
 MAX_HISTORY_EVENTS = 8_000  # in case the server's suggestion is configured higher
 MAX_PARKED_IN_SEARCH = 100
+RECORDS_REFRESH_S = 5.0
 
 
 class FlowShardInput(BaseModel):
@@ -38,6 +40,7 @@ class FlowShardInput(BaseModel):
     connection: Connection
     shard: int
     state: ShardState | None = None
+    platform: Connection | None = None
 
 
 class EventBatch(BaseModel):
@@ -68,6 +71,10 @@ class FlowShardWorkflow:
         self.dirty = True
         self.signals = 0
         self.parked_shown: list[str] = []
+        self.parked_flag = False
+        self.event_shown = ""
+        self.last_event_code = ""
+        self.records_shown_at = 0.0
 
     # ---- messages -------------------------------------------------------------------------------
 
@@ -75,6 +82,8 @@ class FlowShardWorkflow:
     def on_events(self, batch: EventBatch) -> None:
         self.signals += 1
         self.state.add(batch.events, self._now())
+        if batch.events and batch.events[-1].event_code:
+            self.last_event_code = batch.events[-1].event_code
         self.dirty = True
 
     @workflow.signal(name="retry")
@@ -121,7 +130,12 @@ class FlowShardWorkflow:
         try:
             result: DeliverResult = await workflow.execute_activity(
                 deliver,
-                DeliverInput(flow=self.inp.flow, connection=self.inp.connection, events=batch),
+                DeliverInput(
+                    flow=self.inp.flow,
+                    connection=self.inp.connection,
+                    events=batch,
+                    platform=self.inp.platform,
+                ),
                 start_to_close_timeout=timedelta(seconds=60),
                 heartbeat_timeout=timedelta(seconds=5),
                 retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)),
@@ -140,16 +154,31 @@ class FlowShardWorkflow:
         self.dirty = True
 
     def _show_status(self) -> None:
+        # Records findable in the Web UI: the parked ones first, then those waiting to go out.
         parked = sorted(self.state.parked)[:MAX_PARKED_IN_SEARCH]
-        if parked == self.parked_shown:
-            return
-        self.parked_shown = parked
-        workflow.upsert_search_attributes(
-            [
+        waiting = sorted(r for r in self.state.queues if r not in self.state.parked)
+        shown = (parked + waiting)[:MAX_PARKED_IN_SEARCH]
+        updates: list[SearchAttributeUpdate[Any]] = []
+        stale = self._now() - self.records_shown_at >= RECORDS_REFRESH_S
+        if self.last_event_code != self.event_shown and (stale or not self.event_shown):
+            self.event_shown = self.last_event_code
+            updates.append(sa.EVENT.value_set(self.event_shown))
+        # Waiting records change with every batch: refresh them at most every few seconds, so
+        # search-attribute upserts do not grow the history at full throughput.
+        if (
+            bool(parked) != self.parked_flag
+            or parked != self.parked_shown[: len(parked)]
+            or (stale and shown != self.parked_shown)
+        ):
+            self.records_shown_at = self._now()
+            self.parked_shown = shown
+            self.parked_flag = bool(parked)
+            updates += [
                 sa.STATUS.value_set("parked" if parked else "running"),
-                sa.RECORDS.value_set(parked) if parked else sa.RECORDS.value_unset(),
+                sa.RECORDS.value_set(shown) if shown else sa.RECORDS.value_unset(),
             ]
-        )
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     @workflow.run
     async def run(self, inp: FlowShardInput) -> ShardSummary:
@@ -180,7 +209,11 @@ class FlowShardWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     FlowShardInput(
-                        flow=inp.flow, connection=inp.connection, shard=inp.shard, state=self.state
+                        flow=inp.flow,
+                        connection=inp.connection,
+                        shard=inp.shard,
+                        state=self.state,
+                        platform=inp.platform,
                     )
                 )
             if self.state.idle() and not in_flight:

@@ -9,8 +9,8 @@ from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.insights import insights
-from client.commands.receiver import receiver
 from client.commands.sandbox import sandbox
+from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
 
 COMMANDS: list[click.Command] = [
@@ -19,10 +19,10 @@ COMMANDS: list[click.Command] = [
     schema,
     apply_cmd,
     worker,
-    receiver,
     connections,
     sandbox,
     *_flows.COMMANDS,
     codec_server,
+    serve,
     insights,
 ]

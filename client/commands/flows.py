@@ -10,12 +10,19 @@ import asyncio
 import getpass
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from client.commands.common import definitions_option, load
+from eventsync.definitions import Definitions
+from eventsync.http import ConnectionPool
+from eventsync.signal.events import PlatformEvent
 from workflows.flow import FlowShardWorkflow, OperatorAction, ShardSummary
+
+REPLAY_CHUNK = 1000
 
 
 def _q(value: str) -> str:
@@ -171,11 +178,98 @@ def explain_cmd(flow: str, record: str, as_json: bool) -> None:
     if not entries:
         click.echo(f"flow {flow}: nothing known about record {record} (never received, or older than kept)")
     for e in entries:
-        extra = f" HTTP {e['status']}" if e.get("status") else ""
-        who = f" by {e['by']}" if e.get("by") else ""
-        click.echo(
-            f"{_when(e['at'])}  {e['event_id']}  {e['decision']}{extra}{who}  {e['rule'] or ''} {e['detail'] or ''}"
-        )
+        click.echo(f"{_when(e['at'])}  {e['event_type'] or '-'}  {e['event_id']}\n    {describe(e)}")
 
 
-COMMANDS: list[click.Command] = [retry_queue, explain_cmd]
+def describe(e: dict[str, Any]) -> str:
+    """One decision in words: what happened, by which rule, with the destination's answer."""
+    answer = f"HTTP {e['status']}" if e.get("status") else ""
+    detail = e.get("detail") or ""
+    kind = e["decision"]
+    if kind == "delivered":
+        return f"activated ({e['rule']}) and delivered: {answer} {detail}".rstrip()
+    if kind == "skipped":
+        return f"skipped: {e['rule']}"
+    if kind == "retrying":
+        return f"activated, not delivered yet: {answer} {detail}".rstrip()
+    if kind == "parked":
+        return f"PARKED: {answer} {detail}; later events wait (eventsync retry-queue)".replace("  ", " ")
+    if kind == "held":
+        return f"held: {detail}"
+    if kind in ("retried", "discarded"):
+        return f"{kind} by {e.get('by') or '?'}" + (f": {detail}" if detail else "")
+    if kind == "duplicate":
+        return "duplicate delivery of an event already received: ignored"
+    return f"{kind} {answer} {detail}".strip()
+
+
+async def replay(
+    client: Client,
+    defs: Definitions,
+    flow_name: str,
+    after: str,
+    before: str,
+    event_codes: list[str] | None,
+    task_queue: str,
+    pool: ConnectionPool | None = None,
+) -> int:
+    """Read the flow's registrations modified in (after, before) from the platform and send them
+    through the router in chunks; returns how many were sent. Nothing is read all at once."""
+    from client.router import FlowRouter
+    from eventsync.signal.replay import ReplayError, replay_events
+
+    flow = next((f for f in defs.flows if f.name == flow_name), None)
+    if flow is None:
+        raise ReplayError(f"no flow named {flow_name!r} (defined: {', '.join(f.name for f in defs.flows)})")
+    if not flow.source.connection:
+        raise ReplayError(f"flow {flow_name!r}: replay reads the platform API; give source.connection")
+    own_pool = pool is None
+    pool = pool or ConnectionPool()
+    try:
+        platform = pool.client(defs.connection(flow.source.connection))
+        router = FlowRouter(client, defs, task_queue)
+        sent = 0
+        chunk: list[PlatformEvent] = []
+        async for ev in replay_events(flow, platform, after, before, event_codes):
+            chunk.append(ev)
+            if len(chunk) >= REPLAY_CHUNK:
+                sent += await router.submit_replay(flow, chunk)
+                chunk = []
+        if chunk:
+            sent += await router.submit_replay(flow, chunk)
+        return sent
+    finally:
+        if own_pool:
+            await pool.aclose()
+
+
+@click.command("replay")
+@definitions_option
+@click.option("--flow", "flow_name", required=True)
+@click.option("--from", "after", required=True, help="ISO 8601 (naive = UTC): records modified after this")
+@click.option("--to", "before", required=True, help="ISO 8601: and before this")
+@click.option("--events", default="", help="comma-separated platform event codes (default: the flow's)")
+@click.option("--task-queue", default=None, help="Task queue of the flow workflows (default: eventsync).")
+def replay_cmd(
+    definitions_path: Path, flow_name: str, after: str, before: str, events: str, task_queue: str | None
+) -> None:
+    """Re-send a flow's records modified in a date range through the flow's usual path (same
+    rules, mapping, ordering and retry queue), as events marked replay."""
+    from eventsync.signal.replay import ReplayError
+    from worker.connect import connect
+    from worker.registry import TASK_QUEUE
+
+    defs = load(definitions_path)
+    codes = [c.strip() for c in events.split(",") if c.strip()] or None
+
+    async def go() -> int:
+        return await replay(await connect(), defs, flow_name, after, before, codes, task_queue or TASK_QUEUE)
+
+    try:
+        n = asyncio.run(go())
+    except ReplayError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"replay of {flow_name}: {n} record(s) sent")
+
+
+COMMANDS: list[click.Command] = [retry_queue, explain_cmd, replay_cmd]

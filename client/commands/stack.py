@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import uuid
 from pathlib import Path
@@ -19,8 +20,12 @@ from client.commands.common import (
     observe,
     run,
 )
+from client.commands.serve import DEFAULT_PORT as RECEIVER_PORT
+from client.commands.serve import SECRET_ENV, receiver_server, secrets_from_env
 from client.devserver import DevServer
 from eventsync.definitions import Definitions
+
+DEV_SECRET = "eventsync-dev-secret"  # only for `eventsync dev` on loopback when none is set
 
 
 def _stop_event() -> asyncio.Event:
@@ -73,7 +78,9 @@ def apply_cmd(definitions_path: Path, address: str | None, namespace: str | None
     click.secho(f"applied {definitions_path}: {len(changes)} change(s)", fg="green")
 
 
-async def _dev(server: DevServer, defs: Definitions | None, smoke: bool) -> None:
+async def _dev(
+    server: DevServer, defs: Definitions | None, smoke: bool, receiver_port: int = RECEIVER_PORT
+) -> None:
     from activities.smoke import PingInput
     from worker.connect import connect
     from worker.main import build_worker
@@ -94,12 +101,32 @@ async def _dev(server: DevServer, defs: Definitions | None, smoke: bool) -> None
                 task_queue=TASK_QUEUE,
             )
             click.echo(f"  smoke run ok (engine {result.engine_version})")
+        # The webhook receiver, in this process: the platform (or `eventsync sandbox`) posts here.
+        secret = os.environ.get(SECRET_ENV) or DEV_SECRET
+        receiver = receiver_server(
+            defs or Definitions(),
+            secrets_from_env(secret),
+            lambda: connect(server.address, "default"),
+            "127.0.0.1",
+            receiver_port,
+            embedded=True,
+        )
+        serving = asyncio.create_task(receiver.serve())
+        while not receiver.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
+            await asyncio.sleep(0.05)
+        if serving.done():
+            serving.result()  # raises why it could not start (e.g. the port is taken)
+            raise click.ClickException(f"webhook receiver did not start on port {receiver_port}")
+        where = "$" + SECRET_ENV if os.environ.get(SECRET_ENV) else f"dev secret {DEV_SECRET!r}"
         click.secho(
             f"eventsync dev is up\n  Temporal:  {server.address}\n  Web UI:    {server.ui_url}\n"
+            f"  Receiver:  http://127.0.0.1:{receiver_port}/webhooks/platform (signed with {where})\n"
             f"  state:     {server.state_dir}\nCtrl-C stops everything.",
             fg="green",
         )
         await stop.wait()
+        receiver.should_exit = True
+        await serving
     click.echo("stopping…")
 
 
@@ -117,9 +144,12 @@ async def _dev(server: DevServer, defs: Definitions | None, smoke: bool) -> None
 @click.option(
     "--smoke/--no-smoke", default=True, show_default=True, help="Run the smoke workflow once at start."
 )
-def dev(definitions_path: Path, state_dir: Path, port: int, ui_port: int, smoke: bool) -> None:
+@click.option("--receiver-port", default=RECEIVER_PORT, show_default=True, help="Webhook receiver port.")
+def dev(
+    definitions_path: Path, state_dir: Path, port: int, ui_port: int, smoke: bool, receiver_port: int
+) -> None:
     """The whole local stack in one command: Temporal dev server (SQLite, Web UI), worker,
-    and the definitions applied. Ctrl-C stops everything."""
+    the webhook receiver, and the definitions applied. Ctrl-C stops everything."""
     defs = load(definitions_path) if definitions_path.exists() else None
     if defs is None:
         click.echo(f"(no definitions at {definitions_path}; starting without them)")
@@ -129,7 +159,7 @@ def dev(definitions_path: Path, state_dir: Path, port: int, ui_port: int, smoke:
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:
         fail(str(err))
     try:
-        run(_dev(server, defs, smoke))
+        run(_dev(server, defs, smoke, receiver_port))
     finally:
         server.stop()
     click.echo("stopped")

@@ -1,62 +1,33 @@
 """Signal flow definitions: real-time, tag-driven outbound sync (DESIGN §4, issue 6).
 
 A flow says which platform events it listens to (source), which records it activates for
-(tag rules and filters), where they go (a destination kind on a connection) and how a record
-becomes the destination's body (mappings). Batching and pacing default to the destination
-kind's limits and can be tightened per flow.
+(a tag rule) and which it filters out (more tag rules, e.g. on question answers), where they go
+(a destination kind on a connection) and how a record becomes the destination's body (a
+mapping). Rules and mappings are the transforms' own models (`eventsync.tags`,
+`eventsync.transforms.mapping`, docs/transforms.md): there is one rule language and one mapping
+language in eventsync. Batching and pacing default to the destination kind's limits and can be
+tightened per flow.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_serializer, model_validator
 
 from eventsync.definitions.common import Name, Strict
+from eventsync.tags import TagRule, compile_rule
+from eventsync.transforms.mapping import FlowMapping, compile_mapping
 
 EventType = Literal[
     "registration.created",
     "registration.updated",
     "registration.status_changed",
-    "registration.attended",
     "session.created",
     "session.updated",
 ]
-"""The event catalogue (docs/flows.md). `registration.attended` is a status change to a status
-classified as attended/checked-in; the platform sends it as its own type."""
-
-TagObject = Literal["status", "attendee_type", "event", "question", "property"]
-Operator = Literal["is", "is_not", "is_one_of", "contains", "is_empty", "is_not_empty", "changed_to"]
-
-
-class TagCondition(Strict):
-    """One condition over the tags the platform attached to a part of the record."""
-
-    on: TagObject = Field(description="which part of the registration carries the tags")
-    op: Operator = "is_one_of"
-    tags: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _needs_tags(self) -> TagCondition:
-        if self.op not in ("is_empty", "is_not_empty") and not self.tags:
-            raise ValueError(f"operator {self.op!r} needs at least one tag in 'tags'")
-        return self
-
-
-class FieldCondition(Strict):
-    """A filter on a record field, addressed by a dotted path (e.g. `profile.country`)."""
-
-    field: str
-    op: Literal["is", "is_not", "is_one_of", "contains", "is_empty", "is_not_empty"] = "is"
-    value: Any = None
-
-
-class Rules(Strict):
-    """Conditions joined by `all` (AND) or `any` (OR). An empty rule set matches everything."""
-
-    match: Literal["all", "any"] = "all"
-    tags: list[TagCondition] = Field(default_factory=list)
-    fields: list[FieldCondition] = Field(default_factory=list)
+"""The event catalogue: what the platform sends (docs/sandbox.md, docs/flows.md). A check-in is a
+status change (to a status tagged, say, "Signal: Attended"): use `changed_to` on that tag."""
 
 
 def _default_events() -> list[EventType]:
@@ -65,6 +36,11 @@ def _default_events() -> list[EventType]:
 
 class Source(Strict):
     account: str = Field(description="platform account code")
+    connection: str | None = Field(
+        None,
+        description="the platform API connection: replay reads registrations through it, and "
+        "`changed_to` rules read the previous status's tags through it",
+    )
     events: list[EventType] = Field(
         default_factory=_default_events,
         min_length=1,
@@ -75,40 +51,50 @@ class Source(Strict):
     )
 
 
-class Mapping(Strict):
-    """Destination field -> source expression.
-
-    An expression is a JSONPath over the record context (`$.profile.email`, `$.event.code`,
-    `$.answers.<question code>`, `$.tags.status[0]`), or a constant written `=value`.
-    """
-
-    fields: dict[str, str] = Field(default_factory=dict)
-    when_tag: str | None = Field(
-        None, description="use this mapping when the status or attendee type carries this tag"
-    )
+def _mapping_as_written(mapping: FlowMapping | None) -> Any:
+    # A mapping source means what was *set* (`value: null` is a constant, an absent `value` is
+    # not), so it crosses Temporal (and any dump) as written, not with every default filled in.
+    return None if mapping is None else mapping.model_dump(mode="json", exclude_unset=True)
 
 
 class WebhookDestination(Strict):
+    """One JSON object per record. Without a mapping, the platform's record as it is."""
+
     kind: Literal["webhook"] = "webhook"
     connection: str
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
-    mappings: list[Mapping] = Field(
-        default_factory=lambda: [Mapping(when_tag=None)],
-        min_length=1,
-        description="the first mapping whose when_tag matches (or has none) is used",
-    )
+    mapping: FlowMapping | None = Field(None, description="flat `fields` (and `branches` by tag)")
+
+    @field_serializer("mapping")
+    def _as_written(self, mapping: FlowMapping | None) -> Any:
+        return _mapping_as_written(mapping)
+
+    @model_validator(mode="after")
+    def _flat(self) -> WebhookDestination:
+        if self.mapping is not None and self.mapping.fields is None:
+            raise ValueError("a webhook mapping has `fields`; a nested `body` is an advanced_webhook")
+        return self
 
 
 class AdvancedWebhookDestination(Strict):
+    """A nested JSON body: the destination's sample body as a template, leaves bound to sources."""
+
     kind: Literal["advanced_webhook"] = "advanced_webhook"
     connection: str
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
-    template: dict[str, Any] | list[Any] = Field(
-        description="a nested JSON body whose string leaves starting with '$' are JSONPath expressions "
-        "over the record context; other leaves are constants"
-    )
+    mapping: FlowMapping = Field(description="`body: {template, bind}` (and `branches` by tag)")
+
+    @field_serializer("mapping")
+    def _as_written(self, mapping: FlowMapping | None) -> Any:
+        return _mapping_as_written(mapping)
+
+    @model_validator(mode="after")
+    def _nested(self) -> AdvancedWebhookDestination:
+        if self.mapping.body is None:
+            raise ValueError("an advanced_webhook mapping has a `body` (template and bind)")
+        return self
 
 
 Destination = Annotated[WebhookDestination | AdvancedWebhookDestination, Field(discriminator="kind")]
@@ -129,8 +115,12 @@ class FlowDefinition(Strict):
     name: Name
     enabled: bool = True
     source: Source
-    activate_for: Rules = Field(default_factory=Rules, description="which records this flow activates for")
-    filters: Rules = Field(default_factory=Rules)
+    activate_for: TagRule | None = Field(
+        None, description="a tag rule (docs/transforms.md §3); none: every record of the source"
+    )
+    filters: list[TagRule] = Field(
+        default_factory=list, description="further rules a record must pass, checked in order"
+    )
     destination: Destination
     batching: Batching = Field(
         default_factory=lambda: Batching(
@@ -141,3 +131,14 @@ class FlowDefinition(Strict):
         8, ge=1, le=256, description="workflows the flow is spread over (by record key); fixed once running"
     )
     idle_finish_s: float = Field(300.0, gt=0, description="a shard with nothing to do finishes after this")
+
+    @model_validator(mode="after")
+    def _compiles(self) -> FlowDefinition:
+        # Compile once here so a bad expression is a validation error naming the flow and field,
+        # not a per-record failure (TransformError is a ValueError: pydantic reports it).
+        mapping = self.destination.mapping
+        if mapping is not None:
+            compile_mapping(mapping, flow=self.name)
+        for rule in [*([self.activate_for] if self.activate_for is not None else []), *self.filters]:
+            compile_rule(rule)
+        return self

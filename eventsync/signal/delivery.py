@@ -6,21 +6,61 @@ from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.http import ConnectionPool, HTTPCallError
 from eventsync.secrets import MissingSecretError
-from eventsync.signal.decide import MappingError, decide, render
+from eventsync.signal.decide import TransformError, compiled, decide, render
 from eventsync.signal.destinations import DeliveryItem, ItemResult, adapter_for, result_of_error
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.ordering import EventOutcome
+from eventsync.signal.platform import status_tags
+from eventsync.signal.registration import previous_of, registration_of
 from eventsync.signal.sharding import idempotency_key
+from eventsync.tags import Registration
+
+
+async def _previous(
+    pool: ConnectionPool, platform: Connection | None, ev: PlatformEvent, current: Registration
+) -> Registration | None:
+    """The registration before this change, for `changed_to`: None for a new registration."""
+    if ev.type == "registration.created" or ev.replay:
+        return None  # a replay re-sends the state as it is: every tag counts as reached
+    before = ev.data.get("previous_status")
+    if ev.type != "registration.status_changed" or not before or before == current.status:
+        return current
+    if platform is None:
+        raise LookupError(
+            f"flow needs the previous status's tags for changed_to: give source.connection "
+            f"(the platform API) so status {before!r} can be looked up"
+        )
+    table = await status_tags(pool.client(platform), ev.account, ev.event_code)
+    return previous_of(current, before, table.get(str(before), ()))
 
 
 async def deliver_batch(
-    pool: ConnectionPool, flow: FlowDefinition, connection: Connection, events: list[PlatformEvent]
+    pool: ConnectionPool,
+    flow: FlowDefinition,
+    connection: Connection,
+    events: list[PlatformEvent],
+    platform: Connection | None = None,
 ) -> list[EventOutcome]:
     outcomes: dict[str, EventOutcome] = {}
     items: list[DeliveryItem] = []
     rules: dict[str, str] = {}
+    needs_previous = compiled(flow).needs_previous
     for ev in events:
-        d = decide(flow, ev)
+        current = registration_of(ev.record, ev.event_code, ev.data.get("eventId"))
+        previous: Registration | None = current
+        if needs_previous:
+            try:
+                previous = await _previous(pool, platform, ev, current)
+            except (HTTPCallError, LookupError) as e:
+                retry = isinstance(e, HTTPCallError) and e.retryable
+                outcomes[ev.id] = EventOutcome(
+                    event_id=ev.id,
+                    record_key=ev.record_key,
+                    outcome="retry" if retry else "rejected",
+                    detail=f"previous status lookup: {e}",
+                )
+                continue
+        d = decide(flow, ev, current, previous)
         if not d.activated:
             outcomes[ev.id] = EventOutcome(
                 event_id=ev.id, record_key=ev.record_key, outcome="skipped", rule=d.rule
@@ -28,8 +68,8 @@ async def deliver_batch(
             continue
         rules[ev.id] = d.rule
         try:
-            body = render(flow, ev)
-        except MappingError as e:
+            body = render(flow, ev, current, previous)
+        except TransformError as e:
             outcomes[ev.id] = EventOutcome(
                 event_id=ev.id, record_key=ev.record_key, outcome="rejected", rule=d.rule, detail=str(e)
             )

@@ -44,6 +44,8 @@ class PlatformEvent(BaseModel):
     event_code: str = ""
     record_key: str
     data: dict[str, Any] = Field(default_factory=dict)
+    replay: bool = False  # synthesized by `eventsync replay`, not sent by the platform
+    sequence: int = 0  # the platform's per-record counter (0: not given); orders a record's queue
 
     @property
     def record(self) -> dict[str, Any]:
@@ -78,6 +80,10 @@ def _one(raw: Any, where: str) -> PlatformEvent:
     data = raw.get("data")
     if not isinstance(data, dict):
         raise EventParseError(f"{where}.data: missing or not an object")
+    obj = raw.get("object")
+    if obj in ("registration", "session") and obj not in data:
+        # The platform's own shape (docs/sandbox.md, "Signed webhooks"): `data` is the record itself.
+        data = {obj: data, "previous_status": raw.get("previousStatus")}
     account = raw.get("account") or raw.get("accountCode")
     event_code = raw.get("event_code") or raw.get("eventCode") or ""
     try:
@@ -89,6 +95,7 @@ def _one(raw: Any, where: str) -> PlatformEvent:
             event_code=str(event_code),
             record_key=record_key_of(etype, data),
             data=data,
+            sequence=int(raw["sequence"]) if isinstance(raw.get("sequence"), int) else 0,
         )
     except ValidationError as e:
         first = e.errors()[0]

@@ -100,7 +100,7 @@ class ShardState(BaseModel):
                 continue
             self._seen_set.add(ev.id)
             self.seen.append(ev.id)
-            self.queues.setdefault(ev.record_key, []).append(ev)
+            self._enqueue(ev)
             if ev.record_key in self.parked:
                 self._note(
                     ev.record_key,
@@ -121,6 +121,19 @@ class ShardState(BaseModel):
             del self.seen[:drop]
         self._observe(now)
         return accepted
+
+    def _enqueue(self, ev: PlatformEvent) -> None:
+        # The platform retries a failed delivery without holding back later ones, so a record's
+        # events can arrive out of order; they carry a per-record `sequence`. A late one goes before
+        # the queued events with higher sequences, but never before a head already being tried.
+        q = self.queues.setdefault(ev.record_key, [])
+        pos = len(q)
+        if ev.sequence:
+            r = ev.record_key
+            floor = 1 if (r in self._in_flight or r in self.parked or r in self.attempts) else 0
+            while pos > floor and q[pos - 1].sequence > ev.sequence:
+                pos -= 1
+        q.insert(pos, ev)
 
     # ---- batches --------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Literal
 TIMESTAMP_HEADER = "X-Platform-Timestamp"
 SIGNATURE_HEADER = "X-Platform-Signature"
 SIGNATURE_PREFIX = "v1="
+PLATFORM_PREFIX = "sha256="
 TOLERANCE_S = 300
 
 
@@ -57,6 +58,9 @@ class Verifier:
         except ValueError:
             raise SignatureError("bad", f"{TIMESTAMP_HEADER} is not an integer of Unix seconds") from None
         given = signature.strip()
+        if given.startswith(PLATFORM_PREFIX):
+            # The platform (sandbox/platform, docs/sandbox.md) labels the same HMAC "sha256=".
+            given = SIGNATURE_PREFIX + given[len(PLATFORM_PREFIX) :]
         # Compare against every candidate with compare_digest, never short-circuiting on content.
         ok = False
         for secret in self.secrets:
@@ -72,7 +76,10 @@ class Verifier:
 
     def accepted(self, signature: str, now: float) -> None:
         """Remember a delivery only once it was durably accepted: a retry of one we failed must pass."""
-        self._seen[signature.strip()] = int(now)
+        key = signature.strip()
+        if key.startswith(PLATFORM_PREFIX):  # remembered as verify() compares it
+            key = SIGNATURE_PREFIX + key[len(PLATFORM_PREFIX) :]
+        self._seen[key] = int(now)
         horizon = now - self.tolerance_s
         while self._seen and (len(self._seen) > self.remember or next(iter(self._seen.values())) < horizon):
             self._seen.popitem(last=False)

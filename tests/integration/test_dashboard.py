@@ -60,7 +60,7 @@ async def stack(temporal_env: Any) -> AsyncIterator[Stack]:
         async with httpx.AsyncClient(timeout=30) as http, build_worker(client, task_queue):
             with receiver(client, defs, task_queue) as rx:
                 skipped = event("S1", 0)
-                skipped["event_code"] = SKIP_REASON_PART
+                skipped["eventCode"] = SKIP_REASON_PART
                 for doc in (event("OK1", 0), event("OK1", 1), event("OK2", 0), event("OK3", 0)):
                     assert (await post_event(http, rx.url, doc)).status_code == 200
                 for doc in (event("P1", 0), skipped):

@@ -69,3 +69,19 @@ def test_state_survives_continue_as_new_round_trip() -> None:
     s2 = ShardState.model_validate_json(s.model_dump_json())
     assert s2.add([ev("A", 1)], 1) == 0  # dedupe memory carried
     assert [e.id for e in s2.take_batch(1, 10)] == ["A-0"]
+
+
+def test_a_late_event_goes_before_later_sequences_but_not_before_the_head_in_flight() -> None:
+    from eventsync.signal.events import PlatformEvent
+    from eventsync.signal.ordering import ShardState
+
+    def e(seq: int) -> PlatformEvent:
+        return PlatformEvent(
+            id=f"e{seq}", type="registration.updated", account="A", record_key="R", sequence=seq
+        )
+
+    st = ShardState()
+    st.add([e(2), e(5)], 0.0)
+    assert [x.sequence for x in st.take_batch(0.0, 10)] == [2]  # 2 is in flight
+    st.add([e(1), e(4), e(3)], 0.0)  # 1 came too late to go first; 3 and 4 are put in order
+    assert [x.sequence for x in st.queues["R"]] == [2, 1, 3, 4, 5]

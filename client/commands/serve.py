@@ -1,0 +1,114 @@
+"""`eventsync serve`: the platform webhook receiver (client/receiver.py) under uvicorn.
+
+Receivers keep nothing that matters between requests (Temporal holds it all), so several can run
+side by side behind one address, each with the same definitions and secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import click
+import uvicorn
+from temporalio.client import Client
+
+from client.commands.common import (
+    address_option,
+    definitions_option,
+    fail,
+    load,
+    namespace_option,
+    observe,
+    run,
+)
+from eventsync.definitions import Definitions
+
+SECRET_ENV = "EVENTSYNC_WEBHOOK_SECRETS"
+SECRET_FILE_ENV = "EVENTSYNC_WEBHOOK_SECRETS_FILE"
+DEFAULT_PORT = 8700
+
+
+def secrets_from_env(value: str | None) -> list[bytes]:
+    """Comma- or line-separated: several secrets are valid at once while one is rotated."""
+    return [s.strip().encode() for line in (value or "").splitlines() for s in line.split(",") if s.strip()]
+
+
+def configured_secrets() -> list[bytes]:
+    """From $EVENTSYNC_WEBHOOK_SECRETS_FILE (a mounted secret) or $EVENTSYNC_WEBHOOK_SECRETS."""
+    path = os.environ.get(SECRET_FILE_ENV, "")
+    if path:
+        try:
+            return secrets_from_env(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            fail(f"{SECRET_FILE_ENV}: cannot read {path}: {err.strerror}")
+    return secrets_from_env(os.environ.get(SECRET_ENV))
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to its host (`eventsync dev` stops it itself)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def receiver_server(
+    defs: Definitions,
+    secrets: list[bytes],
+    connect: Callable[[], Awaitable[Client]],
+    host: str,
+    port: int,
+    task_queue: str | None = None,
+    embedded: bool = False,
+) -> uvicorn.Server:
+    from client.receiver import ReceiverSettings, create_app
+    from worker.registry import TASK_QUEUE
+
+    app = create_app(
+        ReceiverSettings(
+            definitions=defs, secrets=secrets, connect=connect, task_queue=task_queue or TASK_QUEUE
+        )
+    )
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+@click.command()
+@definitions_option
+@address_option
+@namespace_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 in a container.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True)
+@click.option("--task-queue", default=None, help="Task queue of the flow workflows (default: eventsync).")
+def serve(
+    definitions_path: Path,
+    address: str | None,
+    namespace: str | None,
+    host: str,
+    port: int,
+    task_queue: str | None,
+) -> None:
+    """Run the platform webhook receiver (POST /webhooks/platform, /healthz, /readyz).
+
+    The signing secret is read from $EVENTSYNC_WEBHOOK_SECRETS or the file named by
+    $EVENTSYNC_WEBHOOK_SECRETS_FILE (comma-separate several while rotating); it is never
+    written anywhere. Stateless: run several side by side."""
+    from worker.connect import connect
+
+    defs = load(definitions_path)
+    secrets = configured_secrets()
+    if not secrets:
+        fail(f"set ${SECRET_ENV} (or ${SECRET_FILE_ENV}) to the platform's webhook signing secret(s)")
+    observe("eventsync-receiver")
+
+    async def main() -> None:
+        server = receiver_server(defs, secrets, lambda: connect(address, namespace), host, port, task_queue)
+        click.echo(
+            f"receiver on http://{host}:{port}/webhooks/platform ({len(defs.flows)} flow(s)); Ctrl-C stops"
+        )
+        await server.serve()
+
+    run(main())
