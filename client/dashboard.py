@@ -11,23 +11,32 @@
 
 Every endpoint takes `?minutes=` (the window, default 60). Data comes from Temporal (see
 client/insights.py); nothing is stored here.
+
+The page shares the receiver's port, which faces the platform: with `EVENTSYNC_DASHBOARD_TOKEN`
+set it asks for HTTP Basic credentials (any user name, the token as password; a browser prompts
+once), and `EVENTSYNC_DASHBOARD=off` leaves it out altogether.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from temporalio.client import Client
 
 from client.charts import bar_chart
 from client.insights import FetchInsight, FlowInsight, Insights, InsightsCollector, ParkedRow, Run, slotted
 from eventsync.definitions import Definitions
 
+TOKEN_ENV = "EVENTSYNC_DASHBOARD_TOKEN"
+SWITCH_ENV = "EVENTSYNC_DASHBOARD"
 FLOW_SERIES = ("received", "delivered", "skipped", "parked")
 FETCH_SERIES = ("pages", "fetched", "applied", "rejected")
 Minutes = Annotated[int, Query(ge=1, le=7 * 24 * 60, description="the window, in minutes")]
@@ -173,14 +182,37 @@ def render(ins: Insights) -> str:
 </body></html>"""
 
 
+def _guard(token: str | None) -> list[Any]:
+    if not token:
+        return []
+    basic = HTTPBasic(realm="eventsync dashboard", auto_error=False)
+    expected = token.encode()
+
+    # (a default, not Annotated: the annotation is a string here and `basic` is local)
+    def check(creds: HTTPBasicCredentials | None = Depends(basic)) -> None:
+        if creds is None or not secrets.compare_digest(creds.password.encode(), expected):
+            raise HTTPException(
+                401,
+                "the dashboard needs the dashboard token",
+                {"WWW-Authenticate": 'Basic realm="eventsync"'},
+            )
+
+    return [Depends(check)]
+
+
 def dashboard_router(
     client: Client | Callable[[], Client],
     definitions: Definitions | None = None,
     web_ui: str | None = None,
+    token: str | None = None,
 ) -> APIRouter:
-    """`client` may be a callable, for apps that connect in their lifespan (the receiver)."""
+    """`client` may be a callable, for apps that connect in their lifespan (the receiver).
+    `token` defaults to $EVENTSYNC_DASHBOARD_TOKEN (none: open, as on a dev machine)."""
     collector = InsightsCollector(client, definitions, web_ui)
-    router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+    if os.environ.get(SWITCH_ENV, "").lower() in ("off", "0", "false", "no"):
+        return APIRouter()
+    guard = _guard(token if token is not None else os.environ.get(TOKEN_ENV))
+    router = APIRouter(prefix="/dashboard", tags=["dashboard"], dependencies=guard)
 
     async def collect(minutes: int) -> Insights:
         return await collector.collect(minutes)

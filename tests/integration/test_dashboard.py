@@ -191,3 +191,28 @@ async def test_insights_command_prints_the_same(stack: Stack) -> None:
     assert lines["skipped"][1] == "1" and lines["parked"][1] == "1"
     assert "P1" in text and "retry queue: 1" in text
     assert "http://localhost:8233/namespaces/default/workflows/flow%2F" in text
+
+
+async def test_token_guards_the_dashboard_and_the_switch_removes_it(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi import FastAPI
+
+    from client.dashboard import SWITCH_ENV, dashboard_router
+
+    app = FastAPI()
+    app.include_router(dashboard_router(stack.client, None, token="s3cret-token"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dash") as http:
+        none = await http.get("/dashboard/api/retry-queue")
+        wrong = await http.get("/dashboard/api/retry-queue", auth=("ops", "nope"))
+        right = await http.get(f"/dashboard/api/flows/{stack.flow.name}", auth=("ops", "s3cret-token"))
+    assert none.status_code == 401 and none.headers["www-authenticate"].startswith("Basic")
+    assert wrong.status_code == 401 and "s3cret" not in wrong.text
+    assert right.status_code == 200 and right.json()["totals"]["delivered"] == 4
+
+    monkeypatch.setenv(SWITCH_ENV, "off")
+    off = FastAPI()
+    off.include_router(dashboard_router(stack.client, None))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=off), base_url="http://dash") as http:
+        assert (await http.get("/dashboard")).status_code == 404
