@@ -353,6 +353,7 @@ async def main(args: argparse.Namespace) -> None:
             load = Load(plats)
             await phase("warmup", load, dest_url, load.backlog(1000))
             killed: dict[str, Any] = {}
+            killer: list[asyncio.Task[None]] = []
 
             async def capacity() -> None:
                 if args.kill_worker_after is None:
@@ -365,9 +366,12 @@ async def main(args: argparse.Namespace) -> None:
                     killed["worker_killed_at_s"] = args.kill_worker_after
                     killed["delivered_before_kill"] = len(await delivered_since(dest_url, load.run))
 
-                await asyncio.gather(load.backlog(args.backlog), kill())
+                # The kill runs beside the drain, not the sending: the send window stays the sending's.
+                killer.append(asyncio.create_task(kill()))
+                await load.backlog(args.backlog)
 
             cap = await phase("capacity", load, dest_url, capacity(), killed)
+            await asyncio.gather(*killer)
             if args.capacity_only:
                 return
             await phase("open-200", load, dest_url, load.open(args.seconds, 200))
