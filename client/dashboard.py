@@ -115,7 +115,11 @@ def _reasons(skipped_by: dict[str, int]) -> str:
 def _flow(f: FlowInsight, ins: Insights) -> str:
     starts, rows = slotted(f.timeline, ins.since, ins.generated_at)
     problems = "".join(f'<p class="problem">{escape(p)}</p>' for p in f.problems)
-    extra = "" if f.configured else ' <span class="muted">(not in the loaded definitions)</span>'
+    extra = (
+        ""
+        if f.configured or not ins.definitions_loaded
+        else ' <span class="muted">(not in the loaded definitions)</span>'
+    )
     return (
         f'<section class="flow" data-flow="{escape(f.name)}"><h2>Flow {escape(f.name)}{extra}</h2>'
         f'<p class="muted">account {escape(f.account or "?")} · destination {escape(f.destination or "?")}'

@@ -115,6 +115,7 @@ class Insights(BaseModel):
     by_account: dict[str, dict[str, int]]
     by_destination: dict[str, dict[str, int]]
     retry_queue_size: int
+    definitions_loaded: bool  # without them, flows are known only from their runs
     flows: list[FlowInsight]
     fetches: list[FetchInsight]
 
@@ -241,6 +242,7 @@ class InsightsCollector:
             by_account=by_account,
             by_destination=by_dest,
             retry_queue_size=sum(len(f.parked) for f in flows),
+            definitions_loaded=self.definitions is not None,
             flows=flows,
             fetches=fetches,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from client.commands.common import address_option, fail, load, namespace_option, run
+from client.commands.common import DEFAULT_DEFINITIONS, address_option, fail, load, namespace_option, run
 
 FLOW_ROWS = ("received", "activated", "skipped", "delivered", "parked", "discarded")
 FETCH_ROWS = ("pages", "fetched", "applied", "rejected")
@@ -38,7 +38,7 @@ def render_text(ins: object, width: int = 60) -> str:
             out.append(f"  {group} {name}: " + "  ".join(f"{k} {c.get(k, 0)}" for k in FLOW_ROWS[:5]))
     for f in ins.flows:
         out.append("")
-        note = "" if f.configured else " (not in the loaded definitions)"
+        note = "" if f.configured or not ins.definitions_loaded else " (not in the loaded definitions)"
         out.append(
             f"flow {f.name}{note} · {f.account or '?'} → {f.destination or '?'} · "
             f"{f.shards_running} shard(s) running · {f.pending} queued"
@@ -82,7 +82,8 @@ def render_text(ins: object, width: int = 60) -> str:
     envvar="EVENTSYNC_DEFINITIONS",
     default=None,
     type=click.Path(path_type=Path),
-    help="YAML file or folder of definitions: list configured flows even without runs (optional).",
+    help="YAML file or folder of definitions: lists configured flows even without runs "
+    f"(optional; default ./{DEFAULT_DEFINITIONS} when it exists).",
 )
 @address_option
 @namespace_option
@@ -102,6 +103,8 @@ def insights(
     from client.insights import InsightsCollector
     from worker.connect import connect
 
+    if definitions_path is None and Path(DEFAULT_DEFINITIONS).exists():
+        definitions_path = Path(DEFAULT_DEFINITIONS)
     defs = load(definitions_path) if definitions_path else None
 
     async def go() -> str:

@@ -184,6 +184,7 @@ async def test_insights_command_prints_the_same(stack: Stack) -> None:
     )
     out, err = await proc.communicate()
     text = out.decode()
+    print(text)  # shown with -s: the sample in docs/operations.md
     assert proc.returncode == 0, err.decode()
     assert f"flow {stack.flow.name}" in text
     lines = {ln.split()[0]: ln.split() for ln in text.splitlines() if ln.startswith("  ") and ln.split()}
