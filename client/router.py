@@ -19,6 +19,7 @@ from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.sharding import shard_of, workflow_id
+from eventsync.touchpoint.flow import all_flows, wants
 from workflows import search_attributes as sa
 from workflows.flow import EventBatch, FlowShardInput, FlowShardWorkflow
 
@@ -43,8 +44,11 @@ def flows_for(defs: Definitions, event: PlatformEvent) -> list[FlowDefinition]:
     in the workflow, so that `explain` can say why a record was skipped."""
     return [
         f
-        for f in defs.flows
-        if f.enabled and f.source.account == event.account and event.type in f.source.events
+        for f in all_flows(defs)
+        if f.enabled
+        and f.source.account == event.account
+        and event.type in f.source.events
+        and wants(f, event.record)
     ]
 
 
@@ -63,7 +67,7 @@ class FlowRouter:
         """Route events; return how many (flow, event) deliveries were accepted. Raises if Temporal
         did not accept them (the caller answers 503 and the platform retries)."""
         groups: dict[tuple[str, int], list[PlatformEvent]] = {}
-        flows = {f.name: f for f in self.defs.flows}
+        flows = {f.name: f for f in all_flows(self.defs)}
         for ev in events:
             for f in flows_for(self.defs, ev):
                 groups.setdefault((f.name, shard_of(ev.record_key, f.shards)), []).append(ev)

@@ -11,17 +11,26 @@ from typing import Any
 from activities import connections as connection_activities
 from activities import flow as flow_activities
 from activities import smoke as smoke_activities
+from activities import touchpoint as touchpoint_activities
 from workflows.connection_check import ConnectionCheckWorkflow
 from workflows.flow import FlowShardWorkflow
 from workflows.smoke import SmokeWorkflow
+from workflows.touchpoint import TouchpointReprocessWorkflow
 
 TASK_QUEUE = "eventsync"
 
-WORKFLOWS: list[type] = [SmokeWorkflow, ConnectionCheckWorkflow, FlowShardWorkflow]
+WORKFLOWS: list[type] = [
+    SmokeWorkflow,
+    ConnectionCheckWorkflow,
+    FlowShardWorkflow,
+    TouchpointReprocessWorkflow,
+]
 ACTIVITIES: list[Callable[..., Any]] = [
     smoke_activities.ping,
     connection_activities.test_connection,
     flow_activities.deliver,
+    touchpoint_activities.resolve,
+    touchpoint_activities.page,
 ]
 
 

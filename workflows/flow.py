@@ -60,6 +60,8 @@ class ShardSummary(BaseModel):
     parked: dict[str, Parked]
     counters: Counters
     timeline: list[Bucket] = []  # counts per minute (the metrics dashboard)
+    waiting_until: float | None = None  # paused for an account quota reset (epoch seconds)
+    waiting_reason: str = ""
 
 
 @workflow.defn(name="FlowShard")
@@ -72,6 +74,7 @@ class FlowShardWorkflow:
         self.signals = 0
         self.parked_shown: list[str] = []
         self.parked_flag = False
+        self.paused_shown = False
         self.event_shown = ""
         self.last_event_code = ""
         self.records_shown_at = 0.0
@@ -111,6 +114,8 @@ class FlowShardWorkflow:
             parked=dict(self.state.parked),
             counters=self.state.counters,
             timeline=self.state.timeline.buckets,
+            waiting_until=self.state.paused_until if self.state.paused(self._now()) else None,
+            waiting_reason=self.state.paused_reason if self.state.paused(self._now()) else "",
         )
 
     # ---- main loop ------------------------------------------------------------------------------
@@ -163,18 +168,23 @@ class FlowShardWorkflow:
         if self.last_event_code != self.event_shown and (stale or not self.event_shown):
             self.event_shown = self.last_event_code
             updates.append(sa.EVENT.value_set(self.event_shown))
+        # A quota pause (Marketo 607, HubSpot DAILY, ...) shows as its own status until it ends.
+        paused = self.state.paused(self._now())
         # Waiting records change with every batch: refresh them at most every few seconds, so
         # search-attribute upserts do not grow the history at full throughput.
         if (
-            bool(parked) != self.parked_flag
+            paused != self.paused_shown
+            or bool(parked) != self.parked_flag
             or parked != self.parked_shown[: len(parked)]
             or (stale and shown != self.parked_shown)
         ):
             self.records_shown_at = self._now()
             self.parked_shown = shown
             self.parked_flag = bool(parked)
+            self.paused_shown = paused
+            status = "waiting_quota" if paused else "parked" if parked else "running"
             updates += [
-                sa.STATUS.value_set("parked" if parked else "running"),
+                sa.STATUS.value_set(status),
                 sa.RECORDS.value_set(shown) if shown else sa.RECORDS.value_unset(),
             ]
         if updates:

@@ -11,7 +11,8 @@ NAME = SearchAttributeKey.for_keyword("EventsyncName")  # flow or fetch name
 ACCOUNT = SearchAttributeKey.for_keyword("EventsyncAccount")
 EVENT = SearchAttributeKey.for_keyword("EventsyncEvent")
 RECORDS = SearchAttributeKey.for_keyword_list("EventsyncRecords")  # record keys held or parked
-STATUS = SearchAttributeKey.for_keyword("EventsyncStatus")  # running | parked | done | failed …
+# running | parked | waiting_quota (a native destination out of its daily quota) | done | failed …
+STATUS = SearchAttributeKey.for_keyword("EventsyncStatus")
 
 ALL: list[SearchAttributeKey] = [KIND, NAME, ACCOUNT, EVENT, RECORDS, STATUS]
 

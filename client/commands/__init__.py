@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from client.commands import flows as _flows
+from client.commands import touchpoint as _touchpoint
 from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
@@ -25,4 +26,5 @@ COMMANDS: list[click.Command] = [
     codec_server,
     serve,
     insights,
+    *_touchpoint.COMMANDS,
 ]

@@ -186,8 +186,16 @@ def describe(e: dict[str, Any]) -> str:
     answer = f"HTTP {e['status']}" if e.get("status") else ""
     detail = e.get("detail") or ""
     kind = e["decision"]
+    # Native destinations say what they did with the record and under which id (issue 7).
+    vendor = ", ".join(
+        x for x in (e.get("action"), f"id {e['vendor_id']}" if e.get("vendor_id") else None) if x
+    )
+    if vendor:
+        answer = f"{answer} [{vendor}]".strip()
     if kind == "delivered":
         return f"activated ({e['rule']}) and delivered: {answer} {detail}".rstrip()
+    if kind == "waiting":
+        return f"waiting for the destination's quota reset (not counted as a failed attempt): {detail}"
     if kind == "skipped":
         return f"skipped: {e['rule']}"
     if kind == "retrying":

@@ -15,9 +15,10 @@ CHEAPEST_READ: dict[str, str] = {
     "http": "/",
     "platform": "/certainExternal/service/v1/Event",
     "touchpoint": "/api/v1/events",
-    "marketo": "/rest/v1/leads/describe.json",
+    # A filter read for a lead id that never exists: one call, in real Marketo and the emulator.
+    "marketo": "/rest/v1/leads.json?filterType=id&filterValues=0",
     "eloqua": "/id",
-    "salesforce": "/services/data/v60.0/limits",
+    "salesforce": "/services/data/v60.0/query?q=SELECT+Id+FROM+Lead+LIMIT+1",
     "hubspot": "/crm/v3/objects/contacts?limit=1",
 }
 

@@ -2,7 +2,8 @@
 
 A flow says which platform events it listens to (source), which records it activates for
 (a tag rule) and which it filters out (more tag rules, e.g. on question answers), where they go
-(a destination kind on a connection) and how a record becomes the destination's body (a
+(a destination kind on a connection: a webhook, or a native Marketo, Eloqua, Salesforce or
+HubSpot destination, docs/destinations.md) and how a record becomes the destination's body (a
 mapping). Rules and mappings are the transforms' own models (`eventsync.tags`,
 `eventsync.transforms.mapping`, docs/transforms.md): there is one rule language and one mapping
 language in eventsync. Batching and pacing default to the destination kind's limits and can be
@@ -16,6 +17,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_serializer, model_validator
 
 from eventsync.definitions.common import Name, Strict
+from eventsync.definitions.destinations import (
+    EloquaDestination,
+    HubSpotDestination,
+    MarketoDestination,
+    SalesforceDestination,
+    steps_mapping,
+)
+from eventsync.definitions.touchpoint import TouchpointDestination
 from eventsync.tags import TagRule, compile_rule
 from eventsync.transforms.mapping import FlowMapping, compile_mapping
 
@@ -97,7 +106,16 @@ class AdvancedWebhookDestination(Strict):
         return self
 
 
-Destination = Annotated[WebhookDestination | AdvancedWebhookDestination, Field(discriminator="kind")]
+Destination = Annotated[
+    WebhookDestination
+    | AdvancedWebhookDestination
+    | MarketoDestination
+    | EloquaDestination
+    | SalesforceDestination
+    | HubSpotDestination
+    | TouchpointDestination,
+    Field(discriminator="kind"),
+]
 
 
 class Batching(Strict):
@@ -139,6 +157,9 @@ class FlowDefinition(Strict):
         mapping = self.destination.mapping
         if mapping is not None:
             compile_mapping(mapping, flow=self.name)
+        steps = steps_mapping(self.destination)
+        if steps is not None:
+            compile_mapping(steps, flow=self.name)
         for rule in [*([self.activate_for] if self.activate_for is not None else []), *self.filters]:
             compile_rule(rule)
         return self

@@ -343,16 +343,27 @@ def _semantic_checks(
                         )
                     )
     if defs.touchpoint is not None:
-        tp_ref = getattr(defs.touchpoint, "connection", None)
-        if isinstance(tp_ref, str) and tp_ref not in known:
-            o = origins.get(("touchpoint", None))
+        o = origins.get(("touchpoint", None))
+        for key in ("connection", "platform"):
+            tp_ref = getattr(defs.touchpoint, key, None)
+            if isinstance(tp_ref, str) and tp_ref not in known:
+                problems.append(
+                    Problem(
+                        o.file if o else "",
+                        _line_of(o.node, (key,), o.line) if o else None,
+                        f"touchpoint.{key}",
+                        f"unknown connection {tp_ref!r}",
+                        f"define it under connections: (defined: {', '.join(sorted(known)) or 'none'})",
+                    )
+                )
+        if defs.touchpoint.name in {f.name for f in defs.flows}:
             problems.append(
                 Problem(
                     o.file if o else "",
-                    _line_of(o.node, ("connection",), o.line) if o else None,
-                    "touchpoint.connection",
-                    f"unknown connection {ref!r}",
-                    "define it under connections:",
+                    _line_of(o.node, ("name",), o.line) if o else None,
+                    "touchpoint.name",
+                    f"{defs.touchpoint.name!r} is also a flow's name; the Touchpoint sync runs as a flow",
+                    "give the touchpoint section another name:",
                 )
             )
 

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from eventsync.definitions.destinations import steps_mapping
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.signal.events import PlatformEvent
 from eventsync.tags import AllOf, AnyOf, CompiledRule, Condition, Registration, compile_rule
@@ -46,6 +47,12 @@ class CompiledFlow:
         mapping: FlowMapping | None = flow.destination.mapping
         self.mapping: CompiledMapping | None = (
             compile_mapping(mapping, flow=flow.name) if mapping is not None else None
+        )
+        # Native destinations: the follow-up steps' per-event values (program, campaign, ...).
+        steps = steps_mapping(flow.destination)
+        self.native = flow.destination.kind not in ("webhook", "advanced_webhook")
+        self.steps: CompiledMapping | None = (
+            compile_mapping(steps, flow=flow.name) if steps is not None else None
         )
         rules = [r.rule for r in ([self.activate] if self.activate else []) + self.filters]
         rules += [b.when for b in (mapping.branches if mapping is not None else [])]
@@ -96,8 +103,15 @@ def render(
     flow: FlowDefinition, event: PlatformEvent, current: Registration, previous: Registration | None
 ) -> Any:
     """The destination body. Raises TransformError (naming flow, field, expression) for a record
-    the mapping cannot handle: that record parks, it is not retried."""
+    the mapping cannot handle: that record parks, it is not retried.
+
+    For a native destination: `{"fields": <the mapping's fields>, "steps": <program, campaign,
+    ... values>}`, which its adapter reads back (eventsync.destinations.common)."""
     c = compiled(flow)
+    if c.native:
+        assert c.mapping is not None  # a native destination's mapping is required
+        steps = c.steps(current, previous) if c.steps is not None else {}
+        return {"fields": c.mapping(current, previous), "steps": steps}
     if c.mapping is None:
         return dict(event.record)
     return c.mapping(current, previous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import eventsync.destinations  # noqa: F401  (registers the vendor adapters in ADAPTERS)
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.http import ConnectionPool, HTTPCallError
@@ -94,5 +95,8 @@ async def deliver_batch(
                 status=r.status,
                 detail=r.detail,
                 retry_after_s=r.retry_after_s,
+                vendor_id=r.vendor_id,
+                action=r.action,
+                wait=r.wait,
             )
     return [outcomes[ev.id] for ev in events if ev.id in outcomes]

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 from eventsync.definitions.flows import AdvancedWebhookDestination, FlowDefinition, WebhookDestination
 from eventsync.http import ConnectionClient, HTTPCallError
 from eventsync.signal.pacing import pacer_for
+from eventsync.touchpoint.adapter import TouchpointAdapter
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -51,11 +52,18 @@ class ItemResult:
     status: int | None = None
     detail: str = ""
     retry_after_s: float | None = None
+    vendor_id: str | None = None  # the destination's id of the record (lead id, contact id, ...)
+    action: str | None = None  # what the destination did: created / updated / skipped
+    # The whole account is out of quota (Marketo 607, HubSpot DAILY, Salesforce daily allocation):
+    # the shard pauses every record until retry_after_s, without counting it as a failed attempt.
+    wait: bool = False
 
 
 class DestinationAdapter(Protocol):
     kind: str
-    limits: Limits
+
+    @property
+    def limits(self) -> Limits: ...
 
     async def deliver(
         self, flow: FlowDefinition, conn: ConnectionClient, items: list[DeliveryItem]
@@ -112,6 +120,7 @@ class WebhookAdapter:
 ADAPTERS: dict[str, DestinationAdapter] = {
     "webhook": WebhookAdapter("webhook"),
     "advanced_webhook": WebhookAdapter("advanced_webhook"),
+    "touchpoint": TouchpointAdapter(),
 }
 
 

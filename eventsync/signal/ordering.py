@@ -36,6 +36,9 @@ class EventOutcome(BaseModel):
     status: int | None = None  # the destination's HTTP status, when there was an answer
     detail: str = ""  # the destination's answer or error, secrets never included
     retry_after_s: float | None = None
+    vendor_id: str | None = None  # the destination's id for the record (explain shows it)
+    action: str | None = None  # created / updated / skipped, as the destination said
+    wait: bool = False  # account out of quota: pause the shard until retry_after_s (no attempt counted)
 
 
 class DecisionEntry(BaseModel):
@@ -43,12 +46,14 @@ class DecisionEntry(BaseModel):
     event_id: str
     event_type: str
     decision: Literal[
-        "delivered", "skipped", "retrying", "parked", "held", "retried", "discarded", "duplicate"
+        "delivered", "skipped", "retrying", "parked", "held", "retried", "discarded", "duplicate", "waiting"
     ]
     rule: str = ""
     status: int | None = None
     detail: str = ""
     by: str = ""
+    vendor_id: str | None = None
+    action: str | None = None
 
 
 class Parked(BaseModel):
@@ -78,6 +83,8 @@ class ShardState(BaseModel):
     decisions: dict[str, list[DecisionEntry]] = Field(default_factory=dict)
     counters: Counters = Field(default_factory=Counters)
     timeline: Timeline = Field(default_factory=Timeline)  # the counters per minute (dashboard)
+    paused_until: float = 0.0  # account out of quota: nothing is sent before this (workflow time)
+    paused_reason: str = ""
     _seen_set: set[str] = PrivateAttr(default_factory=set)
     _in_flight: set[str] = PrivateAttr(default_factory=set)
 
@@ -137,7 +144,12 @@ class ShardState(BaseModel):
 
     # ---- batches --------------------------------------------------------------------------------
 
+    def paused(self, now: float) -> bool:
+        return now < self.paused_until
+
     def ready(self, now: float) -> list[str]:
+        if self.paused(now):
+            return []
         return [
             r
             for r, q in self.queues.items()
@@ -155,6 +167,8 @@ class ShardState(BaseModel):
     def next_wake(self) -> float | None:
         """When the earliest backed-off record becomes ready again (None: nothing waits on time)."""
         times = [t for r, t in self.not_before.items() if r in self.queues and r not in self.parked]
+        if self.paused_until and self.queues:
+            times.append(self.paused_until)
         return min(times) if times else None
 
     def settle(
@@ -175,7 +189,18 @@ class ShardState(BaseModel):
                 rule=o.rule,
                 status=o.status,
                 detail=o.detail,
+                vendor_id=o.vendor_id,
+                action=o.action,
             )
+            if o.outcome == "retry" and o.wait:
+                # Not this record's fault: the whole shard waits for the quota reset.
+                until = now + (o.retry_after_s or BACKOFF_MAX_S)
+                if until > self.paused_until:
+                    self.paused_until = until
+                    self.paused_reason = o.detail
+                entry.decision = "waiting"
+                self._note(r, entry)
+                continue
             if o.outcome in ("delivered", "skipped"):
                 if o.outcome == "delivered":
                     self.counters.activated += 1
@@ -224,6 +249,10 @@ class ShardState(BaseModel):
     def retry(self, record: str | None, by: str, reason: str, now: float) -> list[str]:
         """Unpark: the parked event and those held behind it go out again, in order."""
         done = self._targets(record)
+        if self.paused_until and record is None:
+            # An operator who says "go" after a quota reset need not wait for our estimate of it.
+            self.paused_until = 0.0
+            self.paused_reason = ""
         for r in done:
             p = self.parked.pop(r)
             self._note(

@@ -1,0 +1,85 @@
+"""Pieces every vendor adapter uses: reading a rendered body back, batching without duplicate
+keys, quota reset times, and turning an HTTP-core error into per-item results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from eventsync.definitions.flows import FlowDefinition
+from eventsync.http import HTTPCallError
+from eventsync.signal.destinations import DeliveryItem, ItemResult
+
+T = TypeVar("T")
+
+
+def fields_of(item: DeliveryItem) -> dict[str, Any]:
+    """The mapped vendor fields of a rendered body (eventsync.signal.decide.render). A null value is
+    not sent: the vendors would blank the field (or reject the record) for a question not answered."""
+    body = item.body if isinstance(item.body, dict) else {}
+    fields = body.get("fields")
+    return {k: v for k, v in fields.items() if v is not None} if isinstance(fields, dict) else {}
+
+
+def value_of(item: DeliveryItem, name: str) -> Any:
+    """A follow-up step's value (`program.ref`, `campaign.status`, ...); None when it has none."""
+    body = item.body if isinstance(item.body, dict) else {}
+    steps = body.get("steps")
+    return steps.get(name) if isinstance(steps, dict) else None
+
+
+def status_text(raw: Any) -> str | None:
+    """A status as the vendor takes it: text, the first of several, None when there is none."""
+    if raw in (None, "", []):
+        return None
+    return str(raw[0] if isinstance(raw, list) else raw)
+
+
+def chunks(seq: Sequence[T], size: int) -> list[list[T]]:
+    return [list(seq[i : i + size]) for i in range(0, len(seq), max(1, size))]
+
+
+def waves(items: Iterable[T], key: Callable[[T], str]) -> list[list[T]]:
+    """Split into consecutive groups with no key twice in a group: two registrations with one
+    email in one call make the vendor reject (or merge) one of them, so the later waits a call."""
+    out: list[list[T]] = []
+    keys: list[set[str]] = []
+    for it in items:
+        k = key(it)
+        for group, seen in zip(out, keys, strict=True):
+            if k not in seen:
+                group.append(it)
+                seen.add(k)
+                break
+        else:
+            out.append([it])
+            keys.append({k})
+    return out
+
+
+def seconds_until_midnight(tz: str, now: dt.datetime | None = None) -> float:
+    zone = ZoneInfo(tz)
+    here = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    nxt = dt.datetime.combine(here.date() + dt.timedelta(days=1), dt.time(0, 0), tzinfo=zone)
+    return max(1.0, (nxt - here).total_seconds())
+
+
+def error_results(items: Iterable[DeliveryItem], err: HTTPCallError, prefix: str = "") -> list[ItemResult]:
+    msg = f"{prefix}{err}"
+    if err.retryable:
+        return [ItemResult(i.event_id, "retry", err.status, msg, err.retry_after) for i in items]
+    return [ItemResult(i.event_id, "rejected", err.status, msg) for i in items]
+
+
+def quota_wait(
+    items: Iterable[DeliveryItem], err: HTTPCallError, seconds: float, what: str
+) -> list[ItemResult]:
+    hours, rest = divmod(int(seconds), 3600)
+    detail = f"{what}: waiting for the reset in {hours} h {rest // 60} min ({err.vendor_code or err.status})"
+    return [ItemResult(i.event_id, "retry", err.status, detail, seconds, wait=True) for i in items]
+
+
+def share_of(flow: FlowDefinition, share: float, limit: int) -> int:
+    return max(1, int(limit * share))

@@ -1,0 +1,197 @@
+"""Touchpoint reprocess: page through an event's sessions and/or registrants, re-sync each.
+
+The workflow holds only the checkpoint (phase and next offset) and counts; records live and
+die inside the page activity. A worker crash loses at most the page in flight, which is redone
+(idempotent: its synced records read as unchanged). A permanent failure (bad credentials, an
+unknown event) parks the run, visibly, until `resume`. Progress: the `progress` query, the memo
+`progress` line, and search attributes (EventsyncKind=touchpoint, EventsyncStatus).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.touchpoint import (
+        EVENT_NOT_FOUND,
+        PageInput,
+        PageResult,
+        ResolvedEvent,
+        ResolveInput,
+        page,
+        resolve,
+    )
+    from eventsync.definitions.connections import Connection
+    from eventsync.definitions.touchpoint import TouchpointDefinition
+    from eventsync.touchpoint.platform import Kind
+    from workflows import search_attributes as sa
+
+ALL_KINDS: tuple[Kind, ...] = ("sessions", "registrants")
+PAGES_PER_RUN = 100
+MAX_PROBLEMS = 100
+NON_RETRYABLE = ["PermanentHTTPError", "AuthenticationFailed", "MissingSecret", EVENT_NOT_FOUND]
+
+
+def workflow_id(account: str, event: str) -> str:
+    return f"touchpoint-reprocess/{account}/{event}"
+
+
+class ReprocessProgress(BaseModel):
+    event: ResolvedEvent | None = None
+    phase: int = 0  # index into ReprocessInput.kinds
+    start: int = 0  # checkpoint: next record offset in the current phase
+    pages: int = 0
+    read: dict[str, int] = Field(default_factory=dict)
+    totals: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)
+    status: Literal["running", "parked", "done"] = "running"
+    parked_reason: str | None = None
+    runs: int = 1
+
+    def line(self, kinds: list[Kind]) -> str:
+        parts = [f"{k} {self.read.get(k, 0)}/{self.totals.get(k, '?')}" for k in kinds]
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        text = f"{self.status}: " + " · ".join(parts) + (f" ({counts})" if counts else "")
+        if self.parked_reason:
+            text += f"; parked: {self.parked_reason}"
+        return text
+
+
+class ReprocessInput(BaseModel):
+    definition: TouchpointDefinition
+    platform: Connection
+    touchpoint: Connection
+    event: str  # as the operator gave it: stable id (digits) or code
+    kinds: list[Kind] = Field(default_factory=lambda: list(ALL_KINDS), min_length=1)
+    since: str | None = None
+    progress: ReprocessProgress | None = None
+
+
+class ResumeRequest(BaseModel):
+    by: str = ""
+
+
+@workflow.defn(name="TouchpointReprocess")
+class TouchpointReprocessWorkflow:
+    @workflow.init
+    def __init__(self, inp: ReprocessInput) -> None:
+        self.inp = inp
+        self.p = inp.progress or ReprocessProgress()
+        self.resume_requested = False
+
+    @workflow.query(name="progress")
+    def progress(self) -> ReprocessProgress:
+        return self.p
+
+    @workflow.signal(name="resume")
+    def on_resume(self, _req: ResumeRequest) -> None:
+        self.resume_requested = True
+
+    def _show(self) -> None:
+        workflow.upsert_memo({"progress": self.p.line(self.inp.kinds)})
+
+    async def _park(self, err: ActivityError) -> None:
+        cause = err.cause or err
+        self.p.status = "parked"
+        self.p.parked_reason = str(cause)[:500]
+        workflow.upsert_search_attributes([sa.STATUS.value_set("parked")])
+        self._show()
+        self.resume_requested = False
+        await workflow.wait_condition(lambda: self.resume_requested)
+        self.p.status = "running"
+        self.p.parked_reason = None
+        workflow.upsert_search_attributes([sa.STATUS.value_set("running")])
+        self._show()
+
+    @workflow.run
+    async def run(self, inp: ReprocessInput) -> ReprocessProgress:
+        event_key = str(self.p.event.event_id) if self.p.event else inp.event
+        workflow.upsert_search_attributes(
+            [
+                sa.KIND.value_set("touchpoint"),
+                sa.NAME.value_set(inp.definition.name),
+                sa.ACCOUNT.value_set(inp.definition.account),
+                sa.EVENT.value_set(event_key),
+                sa.STATUS.value_set("running"),
+            ]
+        )
+        retry = RetryPolicy(
+            initial_interval=timedelta(seconds=1),
+            maximum_interval=timedelta(seconds=30),
+            non_retryable_error_types=NON_RETRYABLE,
+        )
+        while self.p.event is None:
+            try:
+                self.p.event = await workflow.execute_activity(
+                    resolve,
+                    ResolveInput(
+                        definition=inp.definition,
+                        platform=inp.platform,
+                        touchpoint=inp.touchpoint,
+                        event=inp.event,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=retry,
+                )
+            except ActivityError as err:
+                await self._park(err)
+        workflow.upsert_search_attributes([sa.EVENT.value_set(str(self.p.event.event_id))])
+        self._show()
+        pages_this_run = 0
+        while self.p.phase < len(inp.kinds):
+            kind = inp.kinds[self.p.phase]
+            try:
+                r: PageResult = await workflow.execute_activity(
+                    page,
+                    PageInput(
+                        definition=inp.definition,
+                        platform=inp.platform,
+                        touchpoint=inp.touchpoint,
+                        event=self.p.event,
+                        kind=kind,
+                        start=self.p.start,
+                        since=inp.since,
+                    ),
+                    start_to_close_timeout=timedelta(minutes=10),
+                    heartbeat_timeout=timedelta(seconds=5),
+                    retry_policy=retry,
+                )
+            except ActivityError as err:
+                await self._park(err)
+                continue
+            self.p.pages += 1
+            pages_this_run += 1
+            self.p.read[kind] = self.p.read.get(kind, 0) + r.read
+            self.p.totals[kind] = r.total if r.next_start is not None else self.p.read[kind]
+            for k, v in r.counts.items():
+                self.p.counts[k] = self.p.counts.get(k, 0) + v
+            room = MAX_PROBLEMS - len(self.p.problems)
+            if room > 0:
+                self.p.problems += r.problems[:room]
+            if r.event_code != self.p.event.event_code:
+                self.p.event = ResolvedEvent(
+                    event_id=self.p.event.event_id, event_code=r.event_code, name=self.p.event.name
+                )
+            if r.next_start is None:
+                self.p.phase += 1
+                self.p.start = 0
+            else:
+                self.p.start = r.next_start
+            self._show()
+            if self.p.phase < len(inp.kinds) and (
+                pages_this_run >= PAGES_PER_RUN or workflow.info().is_continue_as_new_suggested()
+            ):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self.p.runs += 1
+                workflow.continue_as_new(inp.model_copy(update={"progress": self.p}))
+        self.p.status = "done"
+        workflow.upsert_search_attributes([sa.STATUS.value_set("done")])
+        self._show()
+        return self.p
