@@ -9,7 +9,8 @@
 - `GET /dashboard/api/insights` — the same as JSON (`client.insights.Insights`).
 - `GET /dashboard/api/flows/{name}`, `/dashboard/api/fetches/{name}`, `/dashboard/api/retry-queue`.
 
-Every endpoint takes `?minutes=` (the window, default 60). Data comes from Temporal (see
+Every endpoint takes `?minutes=` (the window, default 60); the page and `/api/insights` also
+`?name=` (one flow or fetch). Data comes from Temporal (see
 client/insights.py); nothing is stored here.
 
 The page shares the receiver's port, which faces the platform: with `EVENTSYNC_DASHBOARD_TOKEN`
@@ -40,6 +41,7 @@ SWITCH_ENV = "EVENTSYNC_DASHBOARD"
 FLOW_SERIES = ("received", "delivered", "skipped", "parked")
 FETCH_SERIES = ("pages", "fetched", "applied", "rejected")
 Minutes = Annotated[int, Query(ge=1, le=7 * 24 * 60, description="the window, in minutes")]
+OnlyName = Annotated[str | None, Query(alias="name", description="only the flow or fetch of this name")]
 
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:0 24px 40px;color:#111827;background:#f9fafb}
@@ -218,27 +220,27 @@ def dashboard_router(
     guard = _guard(token if token is not None else os.environ.get(TOKEN_ENV))
     router = APIRouter(prefix="/dashboard", tags=["dashboard"], dependencies=guard)
 
-    async def collect(minutes: int) -> Insights:
-        return await collector.collect(minutes)
+    async def collect(minutes: int, name: str | None = None) -> Insights:
+        return await collector.collect(minutes, name)
 
     @router.get("", response_class=HTMLResponse)
-    async def page(minutes: Minutes = 60) -> HTMLResponse:
-        return HTMLResponse(render(await collect(minutes)))
+    async def page(minutes: Minutes = 60, only: OnlyName = None) -> HTMLResponse:
+        return HTMLResponse(render(await collect(minutes, only)))
 
     @router.get("/api/insights")
-    async def insights(minutes: Minutes = 60) -> Insights:
-        return await collect(minutes)
+    async def insights(minutes: Minutes = 60, only: OnlyName = None) -> Insights:
+        return await collect(minutes, only)
 
     @router.get("/api/flows/{name}")
     async def flow(name: str, minutes: Minutes = 60) -> FlowInsight:
-        for f in (await collect(minutes)).flows:
+        for f in (await collect(minutes, name)).flows:
             if f.name == name:
                 return f
         raise HTTPException(404, f"no flow named {name!r} in the definitions or in Temporal")
 
     @router.get("/api/fetches/{name}")
     async def fetch(name: str, minutes: Minutes = 60) -> FetchInsight:
-        for f in (await collect(minutes)).fetches:
+        for f in (await collect(minutes, name)).fetches:
             if f.name == name:
                 return f
         raise HTTPException(404, f"no fetch named {name!r} in the definitions or in Temporal")

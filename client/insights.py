@@ -35,7 +35,9 @@ WEB_UI_ENV = "EVENTSYNC_WEB_UI_URL"
 DEFAULT_WEB_UI = "http://localhost:8233"
 MAX_RUNS_LISTED = 500  # visibility rows read per kind and request
 RUNS_SHOWN = 10
-QUERY_TIMEOUT = timedelta(seconds=5)
+# A shard whose worker is gone answers nothing until this runs out: short, so one dead task
+# queue costs a page a few seconds, not a minute (the page names the shards that did not answer).
+QUERY_TIMEOUT = timedelta(seconds=3)
 RESULT_CACHE = 2_000
 FETCH_COUNTS = ("pages", "fetched", "applied", "rejected")
 
@@ -145,7 +147,7 @@ class InsightsCollector:
         self.definitions = definitions
         self.web_ui = (web_ui or web_ui_base()).rstrip("/")
         self._results: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._sem = asyncio.Semaphore(16)
+        self._sem = asyncio.Semaphore(64)
 
     @property
     def client(self) -> Client:
@@ -158,9 +160,11 @@ class InsightsCollector:
 
     # ---- reading Temporal -----------------------------------------------------------------------
 
-    async def _list(self, kind: str, since: float) -> list[WorkflowExecution]:
+    async def _list(self, kind: str, since: float, name: str | None = None) -> list[WorkflowExecution]:
         iso = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         query = f"EventsyncKind={_q(kind)} AND (ExecutionStatus='Running' OR CloseTime > {_q(iso)})"
+        if name is not None:
+            query += f" AND EventsyncName={_q(name)}"
         out: list[WorkflowExecution] = []
         async for wf in self.client.list_workflows(query, limit=MAX_RUNS_LISTED):
             out.append(wf)
@@ -216,14 +220,20 @@ class InsightsCollector:
 
     # ---- assembling -----------------------------------------------------------------------------
 
-    async def collect(self, minutes: int = 60) -> Insights:
+    async def collect(self, minutes: int = 60, name: str | None = None) -> Insights:
+        """Everything in the window; with `name`, only the flow or fetch of that name."""
         if minutes < 1 or minutes > 7 * 24 * 60:
             raise ValueError(f"minutes must be between 1 and {7 * 24 * 60}, got {minutes}")
         now = time.time()
         since = now - minutes * 60
-        flow_runs, fetch_runs = await asyncio.gather(self._list("flow", since), self._list("fetch", since))
+        flow_runs, fetch_runs = await asyncio.gather(
+            self._list("flow", since, name), self._list("fetch", since, name)
+        )
         flows = await self._flows(flow_runs, since)
         fetches = await self._fetches(fetch_runs, since)
+        if name is not None:
+            flows = [f for f in flows if f.name == name]
+            fetches = [f for f in fetches if f.name == name]
         totals = _zero()
         by_account: dict[str, dict[str, int]] = {}
         by_dest: dict[str, dict[str, int]] = {}

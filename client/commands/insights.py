@@ -110,13 +110,11 @@ def insights(
     async def go() -> str:
         collector = InsightsCollector(await connect(address, namespace), defs)
         try:
-            ins = await collector.collect(minutes)
+            ins = await collector.collect(minutes, only_flow)
         except ValueError as err:
             fail(str(err))
             raise
         if only_flow:
-            ins.flows = [f for f in ins.flows if f.name == only_flow]
-            ins.fetches = [f for f in ins.fetches if f.name == only_flow]
             if not ins.flows and not ins.fetches:
                 fail(f"no flow or fetch named {only_flow!r} in the last {minutes} min")
         return ins.model_dump_json(indent=2) if as_json else render_text(ins)
