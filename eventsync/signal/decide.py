@@ -50,7 +50,8 @@ class CompiledFlow:
         )
         # Native destinations: the follow-up steps' per-event values (program, campaign, ...).
         steps = steps_mapping(flow.destination)
-        self.native = flow.destination.kind not in ("webhook", "advanced_webhook")
+        # Vendor destinations take {fields, steps}; webhooks and Touchpoint take the body itself.
+        self.native = flow.destination.kind in ("marketo", "eloqua", "salesforce", "hubspot")
         self.steps: CompiledMapping | None = (
             compile_mapping(steps, flow=flow.name) if steps is not None else None
         )
