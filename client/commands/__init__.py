@@ -10,6 +10,7 @@ from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
 from client.commands.fetch import fetch
+from client.commands.insights import insights
 from client.commands.sandbox import sandbox
 from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
@@ -26,5 +27,6 @@ COMMANDS: list[click.Command] = [
     *_flows.COMMANDS,
     codec_server,
     serve,
+    insights,
     *_touchpoint.COMMANDS,
 ]
