@@ -165,6 +165,15 @@ class InsightsCollector:
         query = f"EventsyncKind={_q(kind)} AND (ExecutionStatus='Running' OR CloseTime > {_q(iso)})"
         if name is not None:
             query += f" AND EventsyncName={_q(name)}"
+        elif self.definitions is not None:
+            # A deployment's dashboard shows its own flows and fetches: a namespace shared with
+            # other deployments (or old, worker-less runs) must not slow it down.
+            names = [f.name for f in (self.definitions.flows if kind == "flow" else self.definitions.fetches)]
+            if kind == "flow" and self.definitions.touchpoint is not None:
+                names.append(self.definitions.touchpoint.name)
+            if not names:
+                return []
+            query += f" AND EventsyncName IN ({', '.join(_q(n) for n in names)})"
         out: list[WorkflowExecution] = []
         async for wf in self.client.list_workflows(query, limit=MAX_RUNS_LISTED):
             out.append(wf)
