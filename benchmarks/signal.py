@@ -2,6 +2,7 @@
 signed webhook -> receiver -> Temporal -> flow shard -> webhook destination.
 
     .venv/bin/python -m benchmarks.signal [--seconds 15] [--senders 64] [--shards 4]
+    .venv/bin/python -m benchmarks.signal --capacity-only --workers 2 --receivers 2 --kill-worker-after 4
 
 Processes, as in a deployment (all on this machine's cores): the Temporal dev server (SQLite
 file, WAL, as `eventsync dev` runs it), a worker, a receiver, the platform emulator (sending one
@@ -11,6 +12,12 @@ reads the results. Latency = destination receipt - the registration's `dateCreat
 platform's clock, same machine). Phases: capacity (a backlog created at once), then open loop
 at 200 events/s and at 80% of the measured capacity. The 1-minute load average is printed
 before and after each phase: the machine is shared.
+
+Scale-out mode (`--workers N --receivers M`, docs/operations.md): N worker processes and M
+receivers (each fed by its own platform emulator, the load split evenly between them) against one
+dev server; `--kill-worker-after S` SIGKILLs the first worker S seconds into the capacity phase,
+and the phase reports `lost` (created but never delivered) and `redelivered` (delivered again
+after the kill: at-least-once, deduplicated downstream by the idempotency key).
 """
 
 from __future__ import annotations
@@ -136,10 +143,12 @@ PLATFORM_API = "/certainExternal/service/v1"
 
 class Load:
     """Creates registrations in the platform (Bulk Registration Upsert); the platform sends one
-    signed webhook per registration."""
+    signed webhook per registration. With several platforms (one per receiver), the batches go
+    to each in turn."""
 
-    def __init__(self, platform_url: str) -> None:
-        self.url = f"{platform_url}{PLATFORM_API}/BulkRegistration/DEMO/SUMMIT26"
+    def __init__(self, platform_urls: list[str]) -> None:
+        self.urls = [f"{u}{PLATFORM_API}/BulkRegistration/DEMO/SUMMIT26" for u in platform_urls]
+        self.calls = 0
         self.http = httpx.AsyncClient(auth=("sandbox", "sandbox"), timeout=60)
         self.n = 0
         self.errors = 0
@@ -161,7 +170,9 @@ class Load:
             for i in range(count)
         ]
         self.n += count
-        r = await self.http.post(self.url, json={"matchBy": "email", "registrations": regs})
+        url = self.urls[self.calls % len(self.urls)]
+        self.calls += 1
+        r = await self.http.post(url, json={"matchBy": "email", "registrations": regs})
         if r.status_code != 200 or r.json().get("failed"):
             self.errors += 1
 
@@ -187,12 +198,16 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+REDELIVERED: dict[str, int] = {}
+
+
 async def delivered_since(dest_url: str, run: str) -> list[tuple[float, float]]:
     """(sent, received) per event of this run: first successful delivery per idempotency key."""
     async with httpx.AsyncClient(timeout=120) as http:
         reqs = (await http.get(dest_url + "/_sandbox/requests")).json()["requests"]
     seen: set[str] = set()
     out = []
+    again = 0
     for r in reqs:
         body = r.get("json") or {}
         # A batched destination call (`destination.batch`) carries an array of records and each
@@ -202,10 +217,14 @@ async def delivered_since(dest_url: str, run: str) -> list[tuple[float, float]]:
         keys = (r["headers"].get("x-eventsync-idempotency-keys") or "").split(",") if many else []
         for i, j in enumerate(records):
             key = keys[i] if i < len(keys) else r["headers"].get("idempotency-key", "")
-            if r["status"] != 200 or key in seen or not str(j.get("code", "")).startswith(run):
+            if r["status"] != 200 or not str(j.get("code", "")).startswith(run):
+                continue
+            if key in seen:
+                again += 1
                 continue
             seen.add(key)
             out.append((_epoch(j["sent"]), float(r["received_at"])))
+    REDELIVERED[run] = again
     return out
 
 
@@ -223,7 +242,9 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
 
 
-async def phase(name: str, load: Load, dest_url: str, go: Any) -> dict[str, Any]:
+async def phase(
+    name: str, load: Load, dest_url: str, go: Any, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     load.run = uuid.uuid4().hex[:6]
     load.n = 0
     load.errors = 0
@@ -243,6 +264,8 @@ async def phase(name: str, load: Load, dest_url: str, go: Any) -> dict[str, Any]
         "events_sent": load.n,
         "non_2xx_answers": load.errors,
         "delivered": len(got),
+        "lost": load.n - len(got),
+        "redelivered": REDELIVERED.get(load.run, 0),
         "send_window_s": round(sent_done - t0, 2),
         "offered_events_per_s": round(load.n / (sent_done - t0), 1),
         "delivered_events_per_s": round(len(got) / (last - t0), 1) if got else 0.0,
@@ -252,6 +275,7 @@ async def phase(name: str, load: Load, dest_url: str, go: Any) -> dict[str, Any]
         "latency_mean_s": round(statistics.fmean(lat), 3) if lat else None,
         "loadavg_1m_before": round(load_before, 2),
         "loadavg_1m_after": round(os.getloadavg()[0], 2),
+        **(extra or {}),
     }
     print(json.dumps(res), flush=True)
     return res
@@ -312,36 +336,70 @@ async def main(args: argparse.Namespace) -> None:
         if True:
             defs_path = state / "defs.json"
             defs_path.write_text(definitions(dest_url, args.shards, args.dest_batch).model_dump_json())
+            workers: list[subprocess.Popen[str]] = []
             for _ in range(args.workers):
                 p = _spawn("worker", "--address", address, ready_line=True)
                 procs.append(p)
+                workers.append(p)
                 assert p.stdout is not None and p.stdout.readline().strip() == "READY"
-            port = free_port()
-            procs.append(
-                _spawn("receiver", "--address", address, "--defs", str(defs_path), "--port", str(port))
+            plats: list[str] = []
+            for _ in range(args.receivers):
+                port = free_port()
+                procs.append(
+                    _spawn("receiver", "--address", address, "--defs", str(defs_path), "--port", str(port))
+                )
+                rx = f"http://127.0.0.1:{port}"
+                await _wait_up(rx + "/readyz")
+                plat_port = free_port()
+                procs.append(
+                    _spawn(
+                        "platform",
+                        "--port",
+                        str(plat_port),
+                        "--receiver",
+                        rx,
+                        "--senders",
+                        str(args.senders),
+                        "--platform-batch",
+                        str(args.platform_batch),
+                    )  # fmt: skip
+                )
+                plats.append(f"http://127.0.0.1:{plat_port}")
+                await _wait_up(plats[-1] + "/_sandbox/state")
+            print(
+                json.dumps(
+                    {
+                        "cores": os.cpu_count(),
+                        "workers": args.workers,
+                        "receivers": args.receivers,
+                        "loadavg_1m_idle": round(os.getloadavg()[0], 2),
+                    }
+                )
             )
-            rx = f"http://127.0.0.1:{port}"
-            await _wait_up(rx + "/readyz")
-            plat_port = free_port()
-            procs.append(
-                _spawn(
-                    "platform",
-                    "--port",
-                    str(plat_port),
-                    "--receiver",
-                    rx,
-                    "--senders",
-                    str(args.senders),
-                    "--platform-batch",
-                    str(args.platform_batch),
-                )  # fmt: skip
-            )
-            plat = f"http://127.0.0.1:{plat_port}"
-            await _wait_up(plat + "/_sandbox/state")
-            print(json.dumps({"cores": os.cpu_count(), "loadavg_1m_idle": round(os.getloadavg()[0], 2)}))
-            load = Load(plat)
+            load = Load(plats)
             await phase("warmup", load, dest_url, load.backlog(1000))
-            cap = await phase("capacity", load, dest_url, load.backlog(args.backlog))
+            killed: dict[str, Any] = {}
+            killer: list[asyncio.Task[None]] = []
+
+            async def capacity() -> None:
+                if args.kill_worker_after is None:
+                    await load.backlog(args.backlog)
+                    return
+
+                async def kill() -> None:
+                    await asyncio.sleep(args.kill_worker_after)
+                    workers[0].kill()  # SIGKILL: no clean shutdown, in-flight tasks die with it
+                    killed["worker_killed_at_s"] = args.kill_worker_after
+                    killed["delivered_before_kill"] = len(await delivered_since(dest_url, load.run))
+
+                # The kill runs beside the drain, not the sending: the send window stays the sending's.
+                killer.append(asyncio.create_task(kill()))
+                await load.backlog(args.backlog)
+
+            cap = await phase("capacity", load, dest_url, capacity(), killed)
+            await asyncio.gather(*killer)
+            if args.capacity_only:
+                return
             await phase("open-200", load, dest_url, load.open(args.seconds, 200))
             rate = 0.8 * cap["delivered_events_per_s"]
             await phase(f"open-80pct-{rate:.0f}", load, dest_url, load.open(args.seconds, rate))
@@ -364,7 +422,12 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--senders", type=int, default=64)
     ap.add_argument("--shards", type=int, default=4)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1, help="worker processes")
+    ap.add_argument("--receivers", type=int, default=1, help="receiver processes (one platform each)")
+    ap.add_argument(
+        "--kill-worker-after", type=float, default=None, help="SIGKILL the first worker this many s in"
+    )
+    ap.add_argument("--capacity-only", action="store_true", help="warmup and capacity phases only")
     ap.add_argument("--backlog", type=int, default=10000, help="registrations for the capacity phase")
     ap.add_argument("--receiver")
     ap.add_argument(
@@ -375,6 +438,8 @@ if __name__ == "__main__":
     )
     ap.add_argument("--dest-batch", action="store_true", help="opt-in: webhook destination takes JSON arrays")
     a = ap.parse_args()
+    if a.kill_worker_after is not None and a.workers < 2:
+        ap.error("--kill-worker-after needs --workers 2 or more (someone must take over)")
     if a.role == "worker":
         asyncio.run(run_worker(a.address))
     elif a.role == "destination":

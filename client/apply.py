@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
 
+from client.schedules import reconcile_fetch_schedules
 from eventsync.definitions import Definitions
 
 Reconciler = Callable[[Client, Definitions], Awaitable[list[str]]]
 
-RECONCILERS: list[Reconciler] = []
+RECONCILERS: list[Reconciler] = [reconcile_fetch_schedules]
 
 
 async def apply(client: Client, definitions: Definitions) -> list[str]:

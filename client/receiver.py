@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
+from client.dashboard import dashboard_router
 from client.router import FlowRouter, flows_for
 from eventsync import telemetry
 from eventsync.definitions import Definitions
@@ -90,6 +91,7 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
     app = FastAPI(title="eventsync webhook receiver", lifespan=lifespan)
     app.state.verifier = verifier
     app.state.holder = holder
+    app.include_router(dashboard_router(lambda: holder["client"], settings.definitions))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

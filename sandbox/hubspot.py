@@ -26,6 +26,7 @@ from sandbox.vendor_common import (
     Index,
     SlidingWindow,
     admin_router,
+    expire_now,
     form_fields,
     make_settings,
     valid_email,
@@ -457,11 +458,7 @@ def create_app(**overrides: Any) -> FastAPI:
         rng.seed(settings.seed)
 
     def expire() -> int:
-        now = time.monotonic()
-        live = [t for t in st.access_tokens.values() if t.expires_at > now]
-        for t in live:
-            t.expires_at = now
-        return len(live)
+        return expire_now(st.access_tokens.values())
 
     router = admin_router(settings=settings, state=state, reset=reset, expire_tokens=expire, gate=gate)
 

@@ -22,7 +22,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sandbox import faults
-from sandbox.vendor_common import Gate, Index, SlidingWindow, admin_router, make_settings, valid_email
+from sandbox.vendor_common import (
+    Gate,
+    Index,
+    SlidingWindow,
+    admin_router,
+    expire_now,
+    make_settings,
+    valid_email,
+)
 
 DEFAULT_PORT = 8711
 
@@ -620,11 +628,7 @@ def create_app(**overrides: Any) -> FastAPI:
         st.index = Index(list(settings.dedupe_fields), _norm)
 
     def expire() -> int:
-        now = time.monotonic()
-        live = [t for t in st.tokens.values() if t.expires_at > now]
-        for t in live:
-            t.expires_at = now
-        return len(live)
+        return expire_now(st.tokens.values())
 
     router = admin_router(settings=settings, state=state, reset=reset, expire_tokens=expire, gate=gate)
 

@@ -15,7 +15,7 @@ import dataclasses
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Body, HTTPException
@@ -48,6 +48,15 @@ def patch_settings(settings: Any, changes: dict[str, Any]) -> None:
         raise HTTPException(400, f"unknown setting(s) {unknown}; known: {sorted(names)}")
     for k, v in changes.items():
         setattr(settings, k, v)
+
+
+def expire_now(tokens: Iterable[Any]) -> int:
+    """Expire every live token (objects with a monotonic ``expires_at``); how many were live."""
+    now = time.monotonic()
+    live = [t for t in tokens if t.expires_at > now]
+    for t in live:
+        t.expires_at = now
+    return len(live)
 
 
 class SlidingWindow:

@@ -8,6 +8,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=sa.ALL,
         ui=False,
         dev_server_log_level="error",
+        dev_server_startup_timeout=timedelta(seconds=60),
         dev_server_extra_args=[
             "--dynamic-config-value",
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT}",
@@ -60,6 +62,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server", "TEMPORAL_TEST_SERVER_PATH"),
+        test_server_startup_timeout=timedelta(seconds=60),  # the 5 s default is short on a busy 2-core CI
         data_converter=data_converter(),
     )
     yield env

@@ -9,10 +9,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from activities import connections as connection_activities
+from activities import fetch as fetch_activities
 from activities import flow as flow_activities
 from activities import smoke as smoke_activities
 from activities import touchpoint as touchpoint_activities
 from workflows.connection_check import ConnectionCheckWorkflow
+from workflows.fetch import FetchWorkflow
 from workflows.flow import FlowShardWorkflow
 from workflows.smoke import SmokeWorkflow
 from workflows.touchpoint import TouchpointReprocessWorkflow
@@ -24,6 +26,7 @@ WORKFLOWS: list[type] = [
     ConnectionCheckWorkflow,
     FlowShardWorkflow,
     TouchpointReprocessWorkflow,
+    FetchWorkflow,
 ]
 ACTIVITIES: list[Callable[..., Any]] = [
     smoke_activities.ping,
@@ -31,6 +34,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     flow_activities.deliver,
     touchpoint_activities.resolve,
     touchpoint_activities.page,
+    fetch_activities.fetch_page,
 ]
 
 

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from eventsync.signal.destinations import adapter_for, effective_limits
     from eventsync.signal.events import PlatformEvent
     from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
+    from eventsync.signal.timeline import Bucket
     from workflows import search_attributes as sa
 
 MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches grow with load
@@ -67,6 +68,7 @@ class ShardSummary(BaseModel):
     pending: int
     parked: dict[str, Parked]
     counters: Counters
+    timeline: list[Bucket] = []  # counts per minute (the metrics dashboard)
     waiting_until: float | None = None  # paused for an account quota reset (epoch seconds)
     waiting_reason: str = ""
 
@@ -121,6 +123,7 @@ class FlowShardWorkflow:
             pending=self.state.pending(),
             parked=dict(self.state.parked),
             counters=self.state.counters,
+            timeline=self.state.timeline.buckets,
             waiting_until=self.state.paused_until if self.state.paused(self._now()) else None,
             waiting_reason=self.state.paused_reason if self.state.paused(self._now()) else "",
         )

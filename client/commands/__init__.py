@@ -9,6 +9,8 @@ from client.commands import touchpoint as _touchpoint
 from client.commands.codec import codec_server
 from client.commands.connections import connections
 from client.commands.definitions import schema, validate
+from client.commands.fetch import fetch
+from client.commands.insights import insights
 from client.commands.sandbox import sandbox
 from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
@@ -21,8 +23,10 @@ COMMANDS: list[click.Command] = [
     worker,
     connections,
     sandbox,
+    fetch,
     *_flows.COMMANDS,
     codec_server,
     serve,
+    insights,
     *_touchpoint.COMMANDS,
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import uuid
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -78,8 +80,39 @@ def apply_cmd(definitions_path: Path, address: str | None, namespace: str | None
     click.secho(f"applied {definitions_path}: {len(changes)} change(s)", fg="green")
 
 
+def _seed_sandbox(running: dict[str, Any], registrations: int) -> str:
+    """Demo data: platform events, sessions and registrations; Eloqua contacts for the fetch."""
+    import base64
+
+    import httpx
+
+    platform = running["platform"].url
+    seeded = httpx.post(
+        f"{platform}/_sandbox/populate",
+        json={"events": 2, "registrations_per_event": registrations, "sessions_per_event": 10},
+        timeout=120,
+    ).json()
+    auth = "Basic " + base64.b64encode(b"SandboxCo\\api.user:sandbox-password").decode()
+    with httpx.Client(base_url=running["eloqua"].url, headers={"Authorization": auth}) as http:
+        for i in range(50):
+            http.post(
+                "/api/REST/1.0/data/contact",
+                json={
+                    "emailAddress": f"contact{i}@example.com",
+                    "firstName": f"First{i}",
+                    "lastName": f"Last{i}",
+                },
+            ).raise_for_status()
+    return f"platform: {seeded.get('registrations')} registrations in {', '.join(seeded.get('events', []))}; eloqua: 50 contacts"
+
+
 async def _dev(
-    server: DevServer, defs: Definitions | None, smoke: bool, receiver_port: int = RECEIVER_PORT
+    server: DevServer,
+    defs: Definitions | None,
+    smoke: bool,
+    receiver_port: int = RECEIVER_PORT,
+    sandbox: bool = False,
+    seed_registrations: int = 200,
 ) -> None:
     from activities.smoke import PingInput
     from worker.connect import connect
@@ -118,16 +151,37 @@ async def _dev(
             serving.result()  # raises why it could not start (e.g. the port is taken)
             raise click.ClickException(f"webhook receiver did not start on port {receiver_port}")
         where = "$" + SECRET_ENV if os.environ.get(SECRET_ENV) else f"dev secret {DEV_SECRET!r}"
-        click.secho(
-            f"eventsync dev is up\n  Temporal:  {server.address}\n  Web UI:    {server.ui_url}\n"
-            f"  Receiver:  http://127.0.0.1:{receiver_port}/webhooks/platform (signed with {where})\n"
-            f"  state:     {server.state_dir}\nCtrl-C stops everything.",
-            fg="green",
-        )
-        await stop.wait()
+        with contextlib.ExitStack() as emulators:
+            if sandbox:
+                from sandbox import stack as sandbox_stack
+
+                hook = {
+                    "url": f"http://127.0.0.1:{receiver_port}/webhooks/platform",
+                    "secret": secret.split(",")[0],
+                }
+                running = emulators.enter_context(sandbox_stack.run(settings={"platform": {"webhook": hook}}))
+                for r in running.values():
+                    click.echo(f"  sandbox {r.name:<11} {r.url}")
+                if seed_registrations:
+                    click.echo(
+                        "  seeded " + await asyncio.to_thread(_seed_sandbox, running, seed_registrations)
+                    )
+            await _serve_until_stopped(server, receiver_port, where, stop)
         receiver.should_exit = True
         await serving
     click.echo("stopping…")
+
+
+async def _serve_until_stopped(
+    server: DevServer, receiver_port: int, where: str, stop: asyncio.Event
+) -> None:
+    click.secho(
+        f"eventsync dev is up\n  Temporal:  {server.address}\n  Web UI:    {server.ui_url}\n"
+        f"  Receiver:  http://127.0.0.1:{receiver_port}/webhooks/platform (signed with {where})\n"
+        f"  state:     {server.state_dir}\nCtrl-C stops everything.",
+        fg="green",
+    )
+    await stop.wait()
 
 
 @click.command()
@@ -145,8 +199,28 @@ async def _dev(
     "--smoke/--no-smoke", default=True, show_default=True, help="Run the smoke workflow once at start."
 )
 @click.option("--receiver-port", default=RECEIVER_PORT, show_default=True, help="Webhook receiver port.")
+@click.option(
+    "--sandbox/--no-sandbox",
+    default=False,
+    show_default=True,
+    help="Also run every emulator (docs/sandbox.md) on its fixed port, the platform sending its signed webhooks here.",
+)
+@click.option(
+    "--seed",
+    "seed_registrations",
+    default=200,
+    show_default=True,
+    help="With --sandbox: registrations per demo event (0: none).",
+)
 def dev(
-    definitions_path: Path, state_dir: Path, port: int, ui_port: int, smoke: bool, receiver_port: int
+    definitions_path: Path,
+    state_dir: Path,
+    port: int,
+    ui_port: int,
+    smoke: bool,
+    receiver_port: int,
+    sandbox: bool,
+    seed_registrations: int,
 ) -> None:
     """The whole local stack in one command: Temporal dev server (SQLite, Web UI), worker,
     the webhook receiver, and the definitions applied. Ctrl-C stops everything."""
@@ -159,7 +233,7 @@ def dev(
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:
         fail(str(err))
     try:
-        run(_dev(server, defs, smoke, receiver_port))
+        run(_dev(server, defs, smoke, receiver_port, sandbox, seed_registrations))
     finally:
         server.stop()
     click.echo("stopped")

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, PrivateAttr
 
 from eventsync.signal.events import PlatformEvent
+from eventsync.signal.timeline import Timeline, count_reason
 
 Outcome = Literal["delivered", "skipped", "retry", "rejected"]
 # These bound the state a shard carries across continue-as-new (one payload, 2 MB hard limit):
@@ -70,6 +71,7 @@ class Counters(BaseModel):
     delivered: int = 0
     parked: int = 0
     discarded: int = 0
+    skipped_by: dict[str, int] = Field(default_factory=dict)  # skips by the rule that decided
 
 
 class ShardState(BaseModel):
@@ -80,6 +82,7 @@ class ShardState(BaseModel):
     not_before: dict[str, float] = Field(default_factory=dict)  # record -> earliest next try
     decisions: dict[str, list[DecisionEntry]] = Field(default_factory=dict)
     counters: Counters = Field(default_factory=Counters)
+    timeline: Timeline = Field(default_factory=Timeline)  # the counters per minute (dashboard)
     paused_until: float = 0.0  # account out of quota: nothing is sent before this (workflow time)
     paused_reason: str = ""
     _seen_set: set[str] = PrivateAttr(default_factory=set)
@@ -123,6 +126,7 @@ class ShardState(BaseModel):
             for old in self.seen[:drop]:
                 self._seen_set.discard(old)
             del self.seen[:drop]
+        self._observe(now)
         return accepted
 
     def _enqueue(self, ev: PlatformEvent) -> None:
@@ -203,6 +207,7 @@ class ShardState(BaseModel):
                     self.counters.delivered += 1
                 else:
                     self.counters.skipped += 1
+                    count_reason(self.counters.skipped_by, o.rule)
                     entry.decision = "skipped"
                 self._pop(r)
             elif o.outcome == "retry" and self.attempts.get(r, 0) + 1 < max_attempts:
@@ -223,6 +228,7 @@ class ShardState(BaseModel):
                 entry.decision = "parked"
                 entry.detail = why
             self._note(r, entry)
+        self._observe(now)
 
     def _pop(self, r: str) -> None:
         q = self.queues.get(r)
@@ -272,6 +278,7 @@ class ShardState(BaseModel):
                 )
             self.attempts.pop(r, None)
             self.not_before.pop(r, None)
+        self._observe(now)
         return done
 
     # ---- reading --------------------------------------------------------------------------------
@@ -284,6 +291,9 @@ class ShardState(BaseModel):
 
     def explain(self, record: str) -> list[DecisionEntry]:
         return list(self.decisions.get(record, []))
+
+    def _observe(self, now: float) -> None:
+        self.timeline.observe(now, self.counters, self.counters.skipped_by)
 
     def _note(self, record: str, entry: DecisionEntry) -> None:
         entry.detail = entry.detail[:MAX_DETAIL_CHARS]

@@ -1,0 +1,223 @@
+"""API Fetch end to end: sandbox REST source → Jolt → platform Bulk Registration Upsert.
+
+    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000]
+
+Each size gets a fresh Temporal dev server (SQLite, WAL) and a fresh worker, both separate
+processes; the emulators (REST source, platform) run in this driver process. One fetch run
+syncs every record (1,000 per page, a shift + default + modify Jolt chain, upserts of 500
+registrations matched by email). Reported: records/s from the trigger to the run's result,
+the worker's peak RSS (VmHWM), and the CPU seconds of each process. The machine is shared;
+figures are lower bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx  # noqa: E402
+
+from client import fetch_control as fc  # noqa: E402
+from client.schedules import put_schedule, run_input  # noqa: E402
+from eventsync.definitions import Definitions  # noqa: E402
+from eventsync.fetch.models import FetchRunResult  # noqa: E402
+from sandbox import restsource  # noqa: E402
+from sandbox.platform import app as platform_app  # noqa: E402
+from sandbox.serving import free_port, served  # noqa: E402
+from worker.connect import connect  # noqa: E402
+from workflows import search_attributes as sa  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TASK_QUEUE = "bench-fetch"
+
+JOLT: list[dict[str, Any]] = [
+    {
+        "operation": "shift",
+        "spec": {
+            "email": "profile.email",
+            "name": {"first": "profile.firstName", "last": "profile.lastName"},
+            "company": {"name": "profile.organization", "address": {"city": "profile.city"}},
+            "id": "profile.externalKey",
+            "tags": {"*": "tags[]"},
+            "updatedAt": "sourceUpdatedAt",
+        },
+    },
+    {"operation": "default", "spec": {"profile": {"position": "Attendee"}, "source": "restsource"}},
+    {
+        "operation": "modify-overwrite-beta",
+        "spec": {"profile": {"externalKey": "=toString", "email": "=toLower", "firstName": "=toUpper"}},
+    },
+]
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _definitions(source: str, platform: str, page: int, event: dict[str, str]) -> Definitions:
+    return Definitions.model_validate(
+        {
+            "connections": [
+                {"name": "src", "base_url": source, "timeout_s": 60},
+                {
+                    "name": "platform",
+                    "vendor": "platform",
+                    "base_url": platform,
+                    "timeout_s": 60,
+                    "auth": {
+                        "kind": "basic",
+                        "username": "sandbox",
+                        "password": "${env:BENCH_PLATFORM_PASSWORD}",
+                    },
+                },
+            ],
+            "fetches": [
+                {
+                    "name": "bench",
+                    "request": {"connection": "src", "path": "/api/page?lastUpdatedAt>='{{since}}'"},
+                    "pagination": {
+                        "style": "page_number",
+                        "base": 1,
+                        "size": page,
+                        "page_param": "page",
+                        "size_param": "count",
+                    },
+                    "records": "$.elements",
+                    "checkpoint": {
+                        "field": "$.updatedAt",
+                        "initial": 0,
+                        "variable": "since",
+                        "format": "epoch",
+                        "sorted": True,
+                    },
+                    "transform": JOLT,
+                    "target": {
+                        "kind": "platform_bulk_upsert",
+                        "connection": "platform",
+                        "account": event["accountCode"],
+                        "event": event["eventCode"],
+                        "chunk_size": 500,
+                    },
+                    "limits": {"page_timeout_s": 300},
+                }
+            ],
+        }
+    )
+
+
+def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def _wait_up(address: str) -> Any:
+    for _ in range(300):
+        try:
+            return await connect(address, "default")
+        except Exception:
+            await asyncio.sleep(0.1)
+    raise TimeoutError(address)
+
+
+async def measure(records: int, page: int) -> dict[str, float]:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        served(
+            restsource.create_app(
+                count=records, ties=3, default_page_size=page, max_page_size=max(page, 1000)
+            )
+        ) as source,
+        served(platform_app.create_app(bulk_max_records=1000)) as platform,
+    ):
+        port = free_port()
+        server = _spawn(
+            [str(Path(sys.executable).parent / "temporal"), "server", "start-dev", "--headless",
+             "--db-filename", f"{tmp}/t.db", "--port", str(port), "--ui-port", str(free_port()),
+             "--log-level", "error", "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=off",
+             *sa.cli_flags()],
+            Path(tmp) / "server.log",
+        )  # fmt: skip
+        address = f"127.0.0.1:{port}"
+        worker: subprocess.Popen[bytes] | None = None
+        try:
+            client = await _wait_up(address)
+            os.environ["BENCH_PLATFORM_PASSWORD"] = "sandbox"
+            worker = _spawn(
+                [sys.executable, "-m", "client", "worker", "--address", address, "--task-queue", TASK_QUEUE],
+                Path(tmp) / "worker.log",
+            )
+            async with httpx.AsyncClient(base_url=platform.url) as http:
+                await http.post(
+                    "/_sandbox/populate",
+                    json={"events": 1, "registrations_per_event": 0, "sessions_per_event": 0},
+                )
+                event = (await http.get("/_sandbox/state")).json()["events"][0]
+            defs = _definitions(source.url, platform.url, page, event)
+            await put_schedule(client, run_input(defs, defs.fetches[0]), TASK_QUEUE)
+            await asyncio.sleep(2)  # let the worker connect and poll before the clock starts
+            cpu0 = {"server": _cpu_s(server.pid), "worker": _cpu_s(worker.pid), "driver": time.process_time()}
+            t0 = time.perf_counter()
+            handle = await fc.run_now(client, "bench")
+            result: FetchRunResult = await client.get_workflow_handle(
+                handle.id, result_type=FetchRunResult
+            ).result()
+            elapsed = time.perf_counter() - t0
+            cpu = {
+                "server": _cpu_s(server.pid) - cpu0["server"],
+                "worker": _cpu_s(worker.pid) - cpu0["worker"],
+                "driver+emulators": time.process_time() - cpu0["driver"],
+            }
+            async with httpx.AsyncClient(base_url=platform.url) as http:
+                held = (await http.get("/_sandbox/state")).json()["events"][0]["registrations"]
+            assert result.status == "done" and result.counts.applied == records == held, (result.counts, held)
+            return {
+                "records": records,
+                "seconds": elapsed,
+                "records_per_s": records / elapsed,
+                "pages": result.counts.pages,
+                "worker_peak_rss_mb": _peak_rss_mb(worker.pid),
+                **{f"cpu_s_{k}": v for k, v in cpu.items()},
+            }
+        finally:
+            for proc in (worker, server):
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, nargs="+", default=[50_000, 200_000])
+    parser.add_argument("--page", type=int, default=1000)
+    args = parser.parse_args()
+    for n in args.records:
+        r = asyncio.run(measure(n, args.page))
+        print(
+            f"{int(r['records']):>8} records, {int(r['pages'])} pages: {r['seconds']:.1f} s, "
+            f"{r['records_per_s']:,.0f} records/s end to end; worker peak RSS {r['worker_peak_rss_mb']:.0f} MB; "
+            f"CPU s: server {r['cpu_s_server']:.1f}, worker {r['cpu_s_worker']:.1f}, "
+            f"driver+emulators {r['cpu_s_driver+emulators']:.1f}",
+            flush=True,
+        )
+    os._exit(0)  # sdk-python#300: the native runtime can abort at interpreter exit
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""One API Fetch run: page after page until the source is exhausted, the run time limit or the
+page limit is reached, or an operator cancels. Records stay in the activity; this workflow holds
+the position, the committed checkpoint and the counts.
+
+A permanent failure parks the run (status `parked`, visible in the `EventsyncStatus` search
+attribute and the `progress` query) until a `resume` signal; the failed page is then retried
+from the same position, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from activities.fetch import FETCH_PERMANENT, fetch_page
+    from eventsync.definitions.fetches import FetchDefinition
+    from eventsync.fetch import checkpoint as cp
+    from eventsync.fetch.models import (
+        Carry,
+        CheckpointValue,
+        FetchProgress,
+        FetchRunInput,
+        FetchRunResult,
+        PageInput,
+        PageResult,
+        RunState,
+    )
+    from eventsync.fetch.pagination import first_position
+    from workflows import search_attributes as sa
+
+KIND = "fetch"
+
+
+def schedule_id(name: str) -> str:
+    return f"fetch:{name}"
+
+
+def workflow_id_prefix(name: str) -> str:
+    """Runs started by the fetch's schedule are named `<prefix>-<scheduled time>`."""
+    return f"fetch:{name}"
+
+
+def _initial_state(inp: FetchRunInput, last: FetchRunResult | None, now: datetime) -> RunState:
+    defn = inp.definition
+    carry = Carry() if last is None else last.carry.model_copy(deep=True)
+    if inp.reset is not None and carry.reset_token != inp.reset.token:
+        carry = Carry(checkpoint=inp.reset.checkpoint, reset_token=inp.reset.token)
+    if defn.checkpoint is None:
+        carry.checkpoint = carry.pending_high = carry.resume_window = None
+    if carry.resume is not None:
+        position, window = carry.resume, carry.resume_window
+    else:
+        position, window = first_position(defn), carry.checkpoint
+    return RunState(carry=carry, position=position, window=window, started_at=now.isoformat())
+
+
+@workflow.defn
+class FetchWorkflow:
+    def __init__(self) -> None:
+        self._state: RunState | None = None
+        self._name = ""
+        self._status = "starting"
+        self._last_error: str | None = None
+        self._resume_requested = False
+
+    @workflow.run
+    async def run(self, inp: FetchRunInput) -> FetchRunResult:
+        defn = inp.definition
+        self._name = defn.name
+        if inp.state is not None:
+            state = inp.state
+        else:
+            last = (
+                workflow.get_last_completion_result(FetchRunResult)
+                if workflow.has_last_completion_result()
+                else None
+            )
+            state = _initial_state(inp, last, workflow.now())
+        self._state = state
+        self._set_status("running")
+        try:
+            status = await self._pages(inp, state)
+        except asyncio.CancelledError:
+            status = "cancelled"
+        return self._finish(defn, state, status)
+
+    async def _pages(self, inp: FetchRunInput, state: RunState) -> str:
+        defn = inp.definition
+        limits = defn.limits
+        started = datetime.fromisoformat(state.started_at)
+        while True:
+            if (
+                limits.run_time_limit_s is not None
+                and (workflow.now() - started).total_seconds() >= limits.run_time_limit_s
+            ):
+                return "time_limit"
+            if limits.max_pages is not None and state.counts.pages >= limits.max_pages:
+                return "max_pages"
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                state.continued += 1
+                workflow.continue_as_new(
+                    FetchRunInput(definition=defn, connections=inp.connections, state=state)
+                )
+            result = await self._one_page(inp, state)
+            if result is None:
+                continue  # parked, then resumed: the same page again
+            self._commit(defn, state, result)
+            if result.next is None:
+                return "done"
+            state.position = result.next
+
+    async def _one_page(self, inp: FetchRunInput, state: RunState) -> PageResult | None:
+        defn = inp.definition
+        limits, retry = defn.limits, defn.retry
+        try:
+            return await workflow.execute_activity(
+                fetch_page,
+                PageInput(
+                    definition=defn, connections=inp.connections, position=state.position, window=state.window
+                ),
+                start_to_close_timeout=timedelta(seconds=limits.page_timeout_s),
+                heartbeat_timeout=timedelta(seconds=limits.heartbeat_timeout_s),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(seconds=retry.initial_interval_s),
+                    maximum_interval=timedelta(seconds=retry.maximum_interval_s),
+                    maximum_attempts=retry.maximum_attempts,
+                    non_retryable_error_types=[FETCH_PERMANENT],
+                ),
+            )
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise asyncio.CancelledError() from err
+            await self._park(err)
+            return None
+
+    def _commit(self, defn: FetchDefinition, state: RunState, result: PageResult) -> None:
+        state.counts.add(result.counts)
+        ck = defn.checkpoint
+        if ck is None or result.high_water is None:
+            return
+        if ck.sorted:
+            # Ascending source: everything up to this page's top value has been applied.
+            state.carry.checkpoint = cp.later(ck, state.carry.checkpoint, result.high_water)
+        else:
+            state.carry.pending_high = cp.later(ck, state.carry.pending_high, result.high_water)
+
+    async def _park(self, err: ActivityError) -> None:
+        cause = err.cause
+        # An ApplicationError's str() is "<type>: <message>" already.
+        reason = str(cause) if cause is not None else str(err)
+        self._last_error = reason
+        self._set_status("parked")
+        workflow.logger.warning("fetch %s parked: %s", self._name, reason)
+        await workflow.wait_condition(lambda: self._resume_requested)
+        self._resume_requested = False
+        self._set_status("running")
+
+    def _finish(self, defn: FetchDefinition, state: RunState, status: str) -> FetchRunResult:
+        carry = state.carry
+        ck = defn.checkpoint
+        if status == "done" or ck is None:
+            if ck is not None:
+                carry.checkpoint = cp.later(ck, carry.checkpoint, carry.pending_high)
+            carry.resume = carry.resume_window = carry.pending_high = None
+        elif not ck.sorted:
+            # The pagination is unfinished and the source unsorted: a later page may still hold
+            # older values, so the checkpoint cannot move yet; the next run continues this pass.
+            carry.resume, carry.resume_window = state.position, state.window
+        self._set_status(status)
+        return FetchRunResult(
+            status=status,
+            carry=carry,
+            counts=state.counts,
+            last_error=self._last_error,
+            started_at=state.started_at,
+        )
+
+    def _set_status(self, status: str) -> None:
+        self._status = status
+        workflow.upsert_search_attributes(
+            [sa.KIND.value_set(KIND), sa.NAME.value_set(self._name), sa.STATUS.value_set(status)]
+        )
+        st = self._state
+        summary = f"fetch {self._name}: {status}"
+        if st is not None:
+            summary += (
+                f", {st.counts.pages} pages, {st.counts.applied} applied, {st.counts.rejected} rejected, "
+                f"checkpoint {st.carry.checkpoint}"
+            )
+        if self._last_error and status == "parked":
+            summary += f"; parked on: {self._last_error}"
+        workflow.upsert_memo({"summary": summary})
+
+    @workflow.signal
+    def resume(self) -> None:
+        # Only a parked run has something to resume; a stray signal must not pre-approve a future park.
+        if self._status == "parked":
+            self._resume_requested = True
+
+    @workflow.query
+    def progress(self) -> FetchProgress:
+        st = self._state
+        assert st is not None
+        return FetchProgress(
+            name=self._name,
+            status=self._status,
+            checkpoint=st.carry.checkpoint,
+            window=st.window,
+            position=st.position,
+            counts=st.counts,
+            last_error=self._last_error,
+            started_at=st.started_at,
+        )
+
+
+__all__ = ["FetchWorkflow", "CheckpointValue", "schedule_id", "workflow_id_prefix"]
