@@ -1,6 +1,6 @@
 """API Fetch end to end: sandbox REST source → Jolt → platform Bulk Registration Upsert.
 
-    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000]
+    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000] [--pages-per-activity 4]
 
 Each size gets a fresh Temporal dev server (SQLite, WAL) and a fresh worker, both separate
 processes; the emulators (REST source, platform) run in this driver process. One fetch run
@@ -69,7 +69,9 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _definitions(source: str, platform: str, page: int, event: dict[str, str]) -> Definitions:
+def _definitions(
+    source: str, platform: str, page: int, event: dict[str, str], group: int | None
+) -> Definitions:
     return Definitions.model_validate(
         {
             "connections": [
@@ -113,7 +115,10 @@ def _definitions(source: str, platform: str, page: int, event: dict[str, str]) -
                         "event": event["eventCode"],
                         "chunk_size": 500,
                     },
-                    "limits": {"page_timeout_s": 300},
+                    "limits": {
+                        "page_timeout_s": 300,
+                        **({} if group is None else {"pages_per_activity": group}),
+                    },
                 }
             ],
         }
@@ -134,7 +139,7 @@ async def _wait_up(address: str) -> Any:
     raise TimeoutError(address)
 
 
-async def measure(records: int, page: int) -> dict[str, float]:
+async def measure(records: int, page: int, group: int | None = None) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         served(
@@ -167,7 +172,7 @@ async def measure(records: int, page: int) -> dict[str, float]:
                     json={"events": 1, "registrations_per_event": 0, "sessions_per_event": 0},
                 )
                 event = (await http.get("/_sandbox/state")).json()["events"][0]
-            defs = _definitions(source.url, platform.url, page, event)
+            defs = _definitions(source.url, platform.url, page, event, group)
             await put_schedule(client, run_input(defs, defs.fetches[0]), TASK_QUEUE)
             await asyncio.sleep(2)  # let the worker connect and poll before the clock starts
             cpu0 = {"server": _cpu_s(server.pid), "worker": _cpu_s(worker.pid), "driver": time.process_time()}
@@ -206,9 +211,15 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, nargs="+", default=[50_000, 200_000])
     parser.add_argument("--page", type=int, default=1000)
+    parser.add_argument(
+        "--pages-per-activity",
+        type=int,
+        default=None,
+        help="limits.pages_per_activity (default: the definition's)",
+    )
     args = parser.parse_args()
     for n in args.records:
-        r = asyncio.run(measure(n, args.page))
+        r = asyncio.run(measure(n, args.page, args.pages_per_activity))
         print(
             f"{int(r['records']):>8} records, {int(r['pages'])} pages: {r['seconds']:.1f} s, "
             f"{r['records_per_s']:,.0f} records/s end to end; worker peak RSS {r['worker_peak_rss_mb']:.0f} MB; "
