@@ -1,13 +1,15 @@
 """API Fetch end to end: sandbox REST source → Jolt → platform Bulk Registration Upsert.
 
     .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000] [--pages-per-activity 4]
+        [--source-latency-ms 0] [--target-latency-ms 0]
 
 Each size gets a fresh Temporal dev server (SQLite, WAL) and a fresh worker, both separate
 processes; the emulators (REST source, platform) run in this driver process. One fetch run
 syncs every record (1,000 per page, a shift + default + modify Jolt chain, upserts of 500
 registrations matched by email). Reported: records/s from the trigger to the run's result,
 the worker's peak RSS (VmHWM), and the CPU seconds of each process. The machine is shared;
-figures are lower bounds.
+figures are lower bounds. `--source-latency-ms` / `--target-latency-ms` add a delay to every
+source page / upsert request (the emulators' fault knobs), as a remote API would.
 """
 
 from __future__ import annotations
@@ -139,7 +141,9 @@ async def _wait_up(address: str) -> Any:
     raise TimeoutError(address)
 
 
-async def measure(records: int, page: int, group: int | None = None) -> dict[str, float]:
+async def measure(
+    records: int, page: int, group: int | None = None, source_ms: float = 0, target_ms: float = 0
+) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         served(
@@ -172,6 +176,13 @@ async def measure(records: int, page: int, group: int | None = None) -> dict[str
                     json={"events": 1, "registrations_per_event": 0, "sessions_per_event": 0},
                 )
                 event = (await http.get("/_sandbox/state")).json()["events"][0]
+                if target_ms:
+                    rule = {"path": "/certainExternal/service/v1/BulkRegistration", "action": "delay"}
+                    await http.post("/_sandbox/faults", json={**rule, "delay_s": target_ms / 1000})
+            if source_ms:
+                async with httpx.AsyncClient(base_url=source.url) as http:
+                    rule = {"path": "/api/page", "action": "delay", "delay_s": source_ms / 1000}
+                    await http.post("/_sandbox/faults", json=rule)
             defs = _definitions(source.url, platform.url, page, event, group)
             await put_schedule(client, run_input(defs, defs.fetches[0]), TASK_QUEUE)
             await asyncio.sleep(2)  # let the worker connect and poll before the clock starts
@@ -217,9 +228,15 @@ def main() -> None:
         default=None,
         help="limits.pages_per_activity (default: the definition's)",
     )
+    parser.add_argument("--source-latency-ms", type=float, default=0, help="delay added to each source page")
+    parser.add_argument(
+        "--target-latency-ms", type=float, default=0, help="delay added to each upsert request"
+    )
     args = parser.parse_args()
     for n in args.records:
-        r = asyncio.run(measure(n, args.page, args.pages_per_activity))
+        r = asyncio.run(
+            measure(n, args.page, args.pages_per_activity, args.source_latency_ms, args.target_latency_ms)
+        )
         print(
             f"{int(r['records']):>8} records, {int(r['pages'])} pages: {r['seconds']:.1f} s, "
             f"{r['records_per_s']:,.0f} records/s end to end; worker peak RSS {r['worker_peak_rss_mb']:.0f} MB; "
