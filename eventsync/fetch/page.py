@@ -10,6 +10,7 @@ to the target at a time, so a record that appears twice is applied in the order 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from eventsync.fetch.models import (
 )
 from eventsync.fetch.requester import ClientFor
 from eventsync.fetch.targets import apply_chunk
+
+log = logging.getLogger(__name__)
 
 
 def _json(resp: Any, what: str) -> Any:
@@ -162,7 +165,6 @@ async def run_page(
     inp: PageInput,
     client_for: ClientFor,
     heartbeat: Callable[[], None],
-    clock: Callable[[], float] = time.monotonic,
 ) -> PageResult:
     """Read and apply up to `inp.max_pages` pages from `inp.position`, in order.
 
@@ -172,7 +174,7 @@ async def run_page(
     committed, and the next activity starts at the failing page and meets the failure itself.
     """
     defn = inp.definition
-    started = clock()
+    started = time.monotonic()
     result = PageResult(next=inp.position, counts=Counts())
     current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, inp.position, client_for))
     try:
@@ -180,26 +182,28 @@ async def run_page(
             first = result.counts.pages == 0
             try:
                 page = await current
-            except Exception:
+            except Exception as e:
                 current = None
                 if first:
                     raise
+                log.info("fetch %s: group ends before a page that failed to read: %s", defn.name, e)
                 break
             current = None
             heartbeat()
             more = (
                 page.next is not None
                 and result.counts.pages + 1 < inp.max_pages
-                and (inp.budget_s is None or clock() - started < inp.budget_s)
+                and (inp.budget_s is None or time.monotonic() - started < inp.budget_s)
             )
             if more:
                 assert page.next is not None
                 current = asyncio.create_task(_read(defn, inp, page.next, client_for))
             try:
                 counts = await _apply(defn, page, client_for, heartbeat)
-            except Exception:
+            except Exception as e:
                 if first:
                     raise
+                log.info("fetch %s: group ends before a page that failed to apply: %s", defn.name, e)
                 break
             page.records = []
             result.counts.add(counts)
