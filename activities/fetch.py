@@ -1,6 +1,7 @@
-"""The API Fetch activity: one page, fetched, transformed and applied inside the worker.
+"""The API Fetch activity: a bounded group of pages (`limits.pages_per_activity`), each fetched,
+transformed and applied inside the worker, the next one requested while the current one is applied.
 
-Records never leave this process; the workflow receives the next position, the page's
+Records never leave this process; the workflow receives the next position, the group's
 high-water mark and counts. Secrets are resolved here from the connections' references.
 """
 

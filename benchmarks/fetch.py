@@ -1,13 +1,15 @@
 """API Fetch end to end: sandbox REST source → Jolt → platform Bulk Registration Upsert.
 
-    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000]
+    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000] [--pages-per-activity 4]
+        [--source-latency-ms 0] [--target-latency-ms 0]
 
 Each size gets a fresh Temporal dev server (SQLite, WAL) and a fresh worker, both separate
 processes; the emulators (REST source, platform) run in this driver process. One fetch run
 syncs every record (1,000 per page, a shift + default + modify Jolt chain, upserts of 500
 registrations matched by email). Reported: records/s from the trigger to the run's result,
 the worker's peak RSS (VmHWM), and the CPU seconds of each process. The machine is shared;
-figures are lower bounds.
+figures are lower bounds. `--source-latency-ms` / `--target-latency-ms` add a delay to every
+source page / upsert request (the emulators' fault knobs), as a remote API would.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _definitions(source: str, platform: str, page: int, event: dict[str, str]) -> Definitions:
+def _definitions(
+    source: str, platform: str, page: int, event: dict[str, str], group: int | None
+) -> Definitions:
     return Definitions.model_validate(
         {
             "connections": [
@@ -113,7 +117,10 @@ def _definitions(source: str, platform: str, page: int, event: dict[str, str]) -
                         "event": event["eventCode"],
                         "chunk_size": 500,
                     },
-                    "limits": {"page_timeout_s": 300},
+                    "limits": {
+                        "page_timeout_s": 300,
+                        **({} if group is None else {"pages_per_activity": group}),
+                    },
                 }
             ],
         }
@@ -134,7 +141,9 @@ async def _wait_up(address: str) -> Any:
     raise TimeoutError(address)
 
 
-async def measure(records: int, page: int) -> dict[str, float]:
+async def measure(
+    records: int, page: int, group: int | None = None, source_ms: float = 0, target_ms: float = 0
+) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         served(
@@ -167,7 +176,14 @@ async def measure(records: int, page: int) -> dict[str, float]:
                     json={"events": 1, "registrations_per_event": 0, "sessions_per_event": 0},
                 )
                 event = (await http.get("/_sandbox/state")).json()["events"][0]
-            defs = _definitions(source.url, platform.url, page, event)
+                if target_ms:
+                    rule = {"path": "/certainExternal/service/v1/BulkRegistration", "action": "delay"}
+                    await http.post("/_sandbox/faults", json={**rule, "delay_s": target_ms / 1000})
+            if source_ms:
+                async with httpx.AsyncClient(base_url=source.url) as http:
+                    rule = {"path": "/api/page", "action": "delay", "delay_s": source_ms / 1000}
+                    await http.post("/_sandbox/faults", json=rule)
+            defs = _definitions(source.url, platform.url, page, event, group)
             await put_schedule(client, run_input(defs, defs.fetches[0]), TASK_QUEUE)
             await asyncio.sleep(2)  # let the worker connect and poll before the clock starts
             cpu0 = {"server": _cpu_s(server.pid), "worker": _cpu_s(worker.pid), "driver": time.process_time()}
@@ -206,9 +222,21 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, nargs="+", default=[50_000, 200_000])
     parser.add_argument("--page", type=int, default=1000)
+    parser.add_argument(
+        "--pages-per-activity",
+        type=int,
+        default=None,
+        help="limits.pages_per_activity (default: the definition's)",
+    )
+    parser.add_argument("--source-latency-ms", type=float, default=0, help="delay added to each source page")
+    parser.add_argument(
+        "--target-latency-ms", type=float, default=0, help="delay added to each upsert request"
+    )
     args = parser.parse_args()
     for n in args.records:
-        r = asyncio.run(measure(n, args.page))
+        r = asyncio.run(
+            measure(n, args.page, args.pages_per_activity, args.source_latency_ms, args.target_latency_ms)
+        )
         print(
             f"{int(r['records']):>8} records, {int(r['pages'])} pages: {r['seconds']:.1f} s, "
             f"{r['records_per_s']:,.0f} records/s end to end; worker peak RSS {r['worker_peak_rss_mb']:.0f} MB; "

@@ -1,6 +1,7 @@
 """One API Fetch run: page after page until the source is exhausted, the run time limit or the
-page limit is reached, or an operator cancels. Records stay in the activity; this workflow holds
-the position, the committed checkpoint and the counts.
+page limit is reached, or an operator cancels. Each activity reads and applies a bounded group of
+pages (`limits.pages_per_activity`) and returns only where it stopped. Records stay in the
+activity; this workflow holds the position, the committed checkpoint and the counts.
 
 A permanent failure parks the run (status `parked`, visible in the `EventsyncStatus` search
 attribute and the `progress` query) until a `resume` signal; the failed page is then retried
@@ -118,13 +119,25 @@ class FetchWorkflow:
     async def _one_page(self, inp: FetchRunInput, state: RunState) -> PageResult | None:
         defn = inp.definition
         limits, retry = defn.limits, defn.retry
+        group = limits.pages_per_activity
+        if limits.max_pages is not None:
+            group = min(group, limits.max_pages - state.counts.pages)
+        budget = None
+        if limits.run_time_limit_s is not None:
+            elapsed = (workflow.now() - datetime.fromisoformat(state.started_at)).total_seconds()
+            budget = max(0.0, limits.run_time_limit_s - elapsed)
         try:
             return await workflow.execute_activity(
                 fetch_page,
                 PageInput(
-                    definition=defn, connections=inp.connections, position=state.position, window=state.window
+                    definition=defn,
+                    connections=inp.connections,
+                    position=state.position,
+                    window=state.window,
+                    max_pages=group,
+                    budget_s=budget,
                 ),
-                start_to_close_timeout=timedelta(seconds=limits.page_timeout_s),
+                start_to_close_timeout=timedelta(seconds=limits.page_timeout_s * group),
                 heartbeat_timeout=timedelta(seconds=limits.heartbeat_timeout_s),
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=retry.initial_interval_s),

@@ -205,6 +205,13 @@ class Limits(Strict):
         description='"pagination time limit": the run ends cleanly after this, checkpoint saved',
     )
     max_pages: int | None = Field(default=None, ge=1, description="pages per run; the next run continues")
+    pages_per_activity: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="pages one activity reads and applies in a row, fetching the next page while the "
+        "current one is applied; a crashed worker re-reads at most this many pages",
+    )
 
 
 class Retry(Strict):

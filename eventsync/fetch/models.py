@@ -56,12 +56,18 @@ class PageInput(BaseModel):
     window: CheckpointValue | None = Field(
         default=None, description="checkpoint value the run's requests filter on"
     )
+    max_pages: int = Field(default=1, ge=1, description="pages to read and apply in a row, at most")
+    budget_s: float | None = Field(
+        default=None, description="start no further page after this many seconds (the run time limit)"
+    )
 
 
 class PageResult(BaseModel):
+    """The outcome of one activity: one page, or several read and applied in a row."""
+
     next: Position | None = Field(description="None: that was the last page")
     high_water: CheckpointValue | None = Field(
-        default=None, description="largest checkpoint value on the page"
+        default=None, description="largest checkpoint value on the page(s)"
     )
     counts: Counts
 

@@ -1,13 +1,19 @@
-"""One page, start to finish: request, select records, enrich, transform, apply in chunks.
+"""Pages, start to finish: request, select records, enrich, transform, apply in chunks.
 
-Records live only here, in the activity; what returns is the next position, the page's
-high-water mark and counts.
+Records live only here, in the activity; what returns is the next position, the high-water mark
+and counts. One activity reads a bounded group of pages in a row and overlaps the waits: the next
+page is requested while the current one is transformed and applied, and each chunk is transformed
+while the previous one is being sent. Chunks and pages still land in source order, one request
+to the target at a time, so a record that appears twice is applied in the order it was read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from eventsync.definitions.fetches import FetchDefinition, Lookup
@@ -15,9 +21,19 @@ from eventsync.fetch import checkpoint as cp
 from eventsync.fetch import pagination, templating, transform
 from eventsync.fetch.errors import FetchError
 from eventsync.fetch.jsonpaths import find_one
-from eventsync.fetch.models import CheckpointValue, Counts, PageInput, PageResult, Rejection
+from eventsync.fetch.models import (
+    MAX_REJECTIONS_KEPT,
+    CheckpointValue,
+    Counts,
+    PageInput,
+    PageResult,
+    Position,
+    Rejection,
+)
 from eventsync.fetch.requester import ClientFor
 from eventsync.fetch.targets import apply_chunk
+
+log = logging.getLogger(__name__)
 
 
 def _json(resp: Any, what: str) -> Any:
@@ -57,9 +73,17 @@ def _checkpoint_values(defn: FetchDefinition, records: list[Any]) -> list[Checkp
     return values
 
 
-async def run_page(inp: PageInput, client_for: ClientFor, heartbeat: Callable[[], None]) -> PageResult:
-    defn = inp.definition
-    req = pagination.prepare(defn, inp.position, inp.window)
+@dataclass
+class _Read:
+    """A page as read from the source, before anything of it is applied."""
+
+    records: list[Any]
+    next: Position | None
+    high_water: CheckpointValue | None
+
+
+async def _read(defn: FetchDefinition, inp: PageInput, position: Position, client_for: ClientFor) -> _Read:
+    req = pagination.prepare(defn, position, inp.window)
     source = client_for(defn.request.connection)
     resp = await source.request(
         req.method,
@@ -72,41 +96,122 @@ async def run_page(inp: PageInput, client_for: ClientFor, heartbeat: Callable[[]
     body = _json(resp, f"source {defn.request.connection}")
     records = pagination.select_records(defn.records, body)
     values = _checkpoint_values(defn, records)
-    counts = Counts(pages=1, fetched=len(records))
-    next_position = pagination.advance(defn, inp.position, resp, body, len(records), values)
+    next_position = pagination.advance(defn, position, resp, body, len(records), values)
     high_water: CheckpointValue | None = None
     for v in values:
         high_water = cp.later(defn.checkpoint, high_water, v) if defn.checkpoint else None
-    heartbeat()
+    return _Read(records=records, next=next_position, high_water=high_water)
 
+
+async def _apply(
+    defn: FetchDefinition, page: _Read, client_for: ClientFor, heartbeat: Callable[[], None]
+) -> Counts:
+    """Enrich, transform and apply one page; the counts of what landed."""
+    records = page.records
+    counts = Counts(pages=1, fetched=len(records))
     for lookup in defn.lookups:
         await _enrich(defn, lookup, records, client_for)
         heartbeat()
 
     chain = transform.compile_chain(defn.transform)
-    out: list[dict[str, Any]] = []
-    for i, record in enumerate(records):
-        try:
-            out.extend(transform.outputs(chain(record) if chain else record))
-        except Exception as e:  # one record's bad shape must not stop the page
-            counts.rejected += 1
-            counts.rejections.append(Rejection(reason=f"transform of record {i}: {e}"))
-    del records
-
     target = defn.target
     target_client = client_for(target.connection)
-    for start in range(0, len(out), target.chunk_size):
-        chunk = out[start : start + target.chunk_size]
-        applied, rejections = await apply_chunk(target, target_client, chunk)
+    sending: asyncio.Task[tuple[int, list[Rejection]]] | None = None
+
+    async def landed() -> None:
+        # Strictly one chunk in flight: chunk k+1 is sent only once chunk k has landed.
+        nonlocal sending
+        if sending is None:
+            return
+        applied, rejections = await sending
+        sending = None
         counts.applied += applied
         counts.rejected += len(rejections)
         counts.rejections.extend(rejections)
         heartbeat()
+
+    chunk: list[dict[str, Any]] = []
+    try:
+        for i, record in enumerate(records):
+            try:
+                chunk.extend(transform.outputs(chain(record) if chain else record))
+            except Exception as e:  # one record's bad shape must not stop the page
+                counts.rejected += 1
+                counts.rejections.append(Rejection(reason=f"transform of record {i}: {e}"))
+            while len(chunk) >= target.chunk_size:
+                await landed()
+                ready, chunk = chunk[: target.chunk_size], chunk[target.chunk_size :]
+                sending = asyncio.create_task(apply_chunk(target, target_client, ready))
+        await landed()
+        while chunk:
+            ready, chunk = chunk[: target.chunk_size], chunk[target.chunk_size :]
+            sending = asyncio.create_task(apply_chunk(target, target_client, ready))
+            await landed()
+    finally:
+        if sending is not None:
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
     if counts.fetched and counts.applied == 0 and counts.rejected:
         # Nothing at all got through: a wrong Jolt spec or target, not a few bad records.
         first = counts.rejections[0].reason if counts.rejections else "rejected"
         raise FetchError(
             f"target rejected every record of the page ({counts.rejected}); first reason: {first}"
         )
-    del counts.rejections[50:]
-    return PageResult(next=next_position, high_water=high_water, counts=counts)
+    del counts.rejections[MAX_REJECTIONS_KEPT:]
+    return counts
+
+
+async def run_page(
+    inp: PageInput,
+    client_for: ClientFor,
+    heartbeat: Callable[[], None],
+) -> PageResult:
+    """Read and apply up to `inp.max_pages` pages from `inp.position`, in order.
+
+    Page k+1 is requested while page k is applied, but only inside the group: a crash re-reads at
+    most the group. A failure on the group's first page raises (the activity's retry or park);
+    a failure on a later page ends the group with the pages before it, whose results are then
+    committed, and the next activity starts at the failing page and meets the failure itself.
+    """
+    defn = inp.definition
+    started = time.monotonic()
+    result = PageResult(next=inp.position, counts=Counts())
+    current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, inp.position, client_for))
+    try:
+        while current is not None:
+            first = result.counts.pages == 0
+            try:
+                page = await current
+            except Exception as e:
+                current = None
+                if first:
+                    raise
+                log.info("fetch %s: group ends before a page that failed to read: %s", defn.name, e)
+                break
+            current = None
+            heartbeat()
+            more = (
+                page.next is not None
+                and result.counts.pages + 1 < inp.max_pages
+                and (inp.budget_s is None or time.monotonic() - started < inp.budget_s)
+            )
+            if more:
+                assert page.next is not None
+                current = asyncio.create_task(_read(defn, inp, page.next, client_for))
+            try:
+                counts = await _apply(defn, page, client_for, heartbeat)
+            except Exception as e:
+                if first:
+                    raise
+                log.info("fetch %s: group ends before a page that failed to apply: %s", defn.name, e)
+                break
+            page.records = []
+            result.counts.add(counts)
+            result.next = page.next
+            if defn.checkpoint is not None:
+                result.high_water = cp.later(defn.checkpoint, result.high_water, page.high_water)
+    finally:
+        if current is not None:
+            current.cancel()
+            await asyncio.gather(current, return_exceptions=True)
+    return result

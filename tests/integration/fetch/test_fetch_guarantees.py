@@ -295,9 +295,14 @@ async def test_long_run_continues_as_new_and_keeps_its_state(
     client: Client, task_queue: str, worker: None, source: Served, sink: Served
 ) -> None:
     # The session's dev server suggests continue-as-new at 200 history events; one record per
-    # page and 50 pages cross it.
+    # page, one page per activity and 50 pages cross it.
     await admin(source.url, "POST", "/_sandbox/records", [{}] * 28)
-    defs = definitions(source.url, sink.url, pagination={"style": "page_number", "base": 1, "size": 1})
+    defs = definitions(
+        source.url,
+        sink.url,
+        pagination={"style": "page_number", "base": 1, "size": 1},
+        limits={"pages_per_activity": 1},
+    )
     name = await apply(client, defs, task_queue)
     handle = await fc.run_now(client, name)
     result: FetchRunResult = await client.get_workflow_handle(handle.id, result_type=FetchRunResult).result()
