@@ -194,7 +194,7 @@ async def _serve_until_stopped(
     help="Where the dev server keeps its SQLite file and logs.",
 )
 @click.option("--port", default=7233, show_default=True, help="Temporal frontend port.")
-@click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port.")
+@click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port (0: no Web UI).")
 @click.option(
     "--smoke/--no-smoke", default=True, show_default=True, help="Run the smoke workflow once at start."
 )
@@ -227,7 +227,7 @@ def dev(
     defs = load(definitions_path) if definitions_path.exists() else None
     if defs is None:
         click.echo(f"(no definitions at {definitions_path}; starting without them)")
-    server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
+    server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None)
     try:
         server.start()
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:
