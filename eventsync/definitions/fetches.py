@@ -206,7 +206,9 @@ class Limits(Strict):
     )
     max_pages: int | None = Field(default=None, ge=1, description="pages per run; the next run continues")
     pages_per_activity: int = Field(
-        default=4,
+        # 1 keeps DESIGN §5's bound (a crash re-reads at most one page); more pays off only
+        # against a slow remote source, and widens that bound to this many pages.
+        default=1,
         ge=1,
         le=100,
         description="pages one activity reads and applies in a row, fetching the next page while the "
