@@ -3,6 +3,7 @@ keys, quota reset times, and turning an HTTP-core error into per-item results.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -71,6 +72,23 @@ def error_results(items: Iterable[DeliveryItem], err: HTTPCallError, prefix: str
     if err.retryable:
         return [ItemResult(i.event_id, "retry", err.status, msg, err.retry_after) for i in items]
     return [ItemResult(i.event_id, "rejected", err.status, msg) for i in items]
+
+
+def final_result(
+    item: DeliveryItem,
+    failed: ItemResult | None,
+    label: str,
+    vendor_id: str | None,
+    action: str | None,
+    notes: Sequence[str] = (),
+) -> ItemResult:
+    """One record's outcome after every step: the failure (prefixed with what was already done to
+    the record, e.g. "contact 17 created; ") or a delivery carrying the vendor's id and action."""
+    if failed is not None:
+        pre = f"{label}; " if vendor_id else ""
+        return dataclasses.replace(failed, detail=pre + failed.detail, vendor_id=vendor_id, action=action)
+    detail = "; ".join([label, *notes])
+    return ItemResult(item.event_id, "ok", 200, detail, vendor_id=vendor_id, action=action)
 
 
 def quota_wait(

@@ -22,7 +22,7 @@ from typing import Any
 
 from eventsync.definitions.destinations import EloquaDestination
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.destinations.common import error_results, fields_of, status_text, value_of
+from eventsync.destinations.common import error_results, fields_of, final_result, status_text, value_of
 from eventsync.http import AuthenticationError, ConnectionClient, HTTPCallError
 from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
 from eventsync.signal.pacing import Pacer, pacer_for
@@ -142,29 +142,12 @@ class EloquaAdapter:
         live = [r for r in recs if r.failed is None]
         if dest.form is not None and live:
             await asyncio.gather(*(self._form(conn, pacer, base, dest, r) for r in live))
-        out = []
-        for r in recs:
-            if r.failed is not None:
-                f = r.failed
-                pre = f"contact {r.contact_id} {r.action}; " if r.contact_id else ""
-                out.append(
-                    ItemResult(
-                        f.event_id,
-                        f.outcome,
-                        f.status,
-                        pre + f.detail,
-                        f.retry_after_s,
-                        r.contact_id,
-                        r.action,
-                        f.wait,
-                    )
-                )
-            else:
-                detail = "; ".join([f"contact {r.contact_id} {r.action}", *r.notes])
-                out.append(
-                    ItemResult(r.item.event_id, "ok", 200, detail, vendor_id=r.contact_id, action=r.action)
-                )
-        return out
+        return [
+            final_result(
+                r.item, r.failed, f"contact {r.contact_id} {r.action}", r.contact_id, r.action, r.notes
+            )
+            for r in recs
+        ]
 
     # ---- REST single contact ---------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from eventsync.destinations.common import (
     chunks,
     error_results,
     fields_of,
+    final_result,
     quota_wait,
     status_text,
     value_of,
@@ -121,27 +122,10 @@ class SalesforceAdapter:
         live = [r for r in recs if r.failed is None]
         if dest.campaign is not None and live:
             await self._members(conn, pacer, dest, live)
-        out = []
-        for r in recs:
-            if r.failed is not None:
-                f = r.failed
-                pre = f"{dest.sobject} {r.sf_id} {r.action}; " if r.sf_id else ""
-                out.append(
-                    ItemResult(
-                        f.event_id,
-                        f.outcome,
-                        f.status,
-                        pre + f.detail,
-                        f.retry_after_s,
-                        r.sf_id,
-                        r.action,
-                        f.wait,
-                    )
-                )
-            else:
-                detail = "; ".join([f"{dest.sobject} {r.sf_id} {r.action}", *r.notes])
-                out.append(ItemResult(r.item.event_id, "ok", 200, detail, vendor_id=r.sf_id, action=r.action))
-        return out
+        return [
+            final_result(r.item, r.failed, f"{dest.sobject} {r.sf_id} {r.action}", r.sf_id, r.action, r.notes)
+            for r in recs
+        ]
 
     async def _members(
         self, conn: ConnectionClient, pacer: Pacer, dest: SalesforceDestination, live: list[_Rec]
