@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,29 +10,9 @@ import pytest
 from temporalio.client import Client
 
 from tests.integration.signal.harness import destination, event, flow_def, post_event, receiver, wait_for
+from tests.support.worker_proc import start_worker
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _start_worker(client: Client, task_queue: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.signal.worker_proc",
-            client.service_client.config.target_host,
-            client.namespace,
-            task_queue,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "READY", line
-    return proc
 
 
 @pytest.mark.slow
@@ -47,7 +24,7 @@ async def test_worker_sigkilled_mid_batch_loses_nothing(client: Client, task_que
                 dest.url + "/_sandbox/faults", json={"path": "/hook", "action": "delay", "delay_s": 0.5}
             )
             defs, _ = flow_def(dest.url)
-            first = _start_worker(client, task_queue)
+            first = start_worker(client, task_queue)
             try:
                 with receiver(client, defs, task_queue) as rx:
                     recs = [f"K{i}" for i in range(12)]
@@ -57,7 +34,7 @@ async def test_worker_sigkilled_mid_batch_loses_nothing(client: Client, task_que
                     await wait_for(dest, lambda d: len(d.requests) >= 4)  # mid-batch
                     first.send_signal(signal.SIGKILL)
                     first.wait(timeout=10)
-                    second = _start_worker(client, task_queue)
+                    second = start_worker(client, task_queue)
                     try:
                         d = await wait_for(
                             dest, lambda d: all(d.seqs(r) == [0, 1, 2] for r in recs), timeout=90

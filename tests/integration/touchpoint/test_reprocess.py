@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from client.codec_server import create_app as codec_app
 from client.commands.touchpoint import reprocess_input, start_reprocess
 from sandbox.serving import served
 from tests.integration.touchpoint.harness import ACCOUNT, RELATED, SYNCED, World, eventually, world
+from tests.support.worker_proc import start_worker
 from worker.codec import codec_from_env
 from workflows.touchpoint import ReprocessProgress, TouchpointReprocessWorkflow, workflow_id
 
@@ -197,27 +197,6 @@ async def test_reprocess_twice_via_cli_changes_nothing_the_second_time(
             (ROOT / "tests" / "histories" / "TouchpointReprocess-two-phases.json").write_text(text)
 
 
-def _start_worker(client: Client, task_queue: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.touchpoint.worker_proc",
-            client.service_client.config.target_host,
-            client.namespace,
-            task_queue,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "READY", line
-    return proc
-
-
 @pytest.mark.slow
 async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpoint(
     client: Client, task_queue: str
@@ -231,7 +210,7 @@ async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpo
             json={"path": path, "method": "PUT", "action": "delay", "delay_s": 0.05},
         )
         inp = reprocess_input(w.defs, ACCOUNT, str(w.event_id), False, True, None)
-        first = _start_worker(client, task_queue)
+        first = start_worker(client, task_queue)
         try:
             handle = await start_reprocess(client, inp, task_queue)
 
@@ -244,7 +223,7 @@ async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpo
             first.wait(timeout=10)
             mid = await w.tp_event()
             assert 0 < len(mid["attendees"]) < 200  # really interrupted half-way
-            second = _start_worker(client, task_queue)
+            second = start_worker(client, task_queue)
             try:
                 result: ReprocessProgress = await asyncio.wait_for(handle.result(), 120)
             finally:
