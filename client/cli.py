@@ -3,9 +3,13 @@ registered below; every command documents its `temporal` CLI equivalent (docs/cl
 
 from __future__ import annotations
 
+import traceback
+
 import click
 
+from client import failures
 from client.commands import COMMANDS
+from client.commands.common import leave
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,4 +23,20 @@ for command in COMMANDS:
 
 
 def main() -> None:
-    cli(prog_name="eventsync")
+    # Every command, success or failure, leaves through one door (see `leave`): a command that
+    # used a Temporal client must not reach interpreter finalization (sdk-python#300).
+    try:
+        cli(prog_name="eventsync")
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            click.echo(done.code, err=True)
+    except BaseException as err:
+        message = failures.explain(err)
+        if message is None:
+            traceback.print_exc()
+        else:
+            click.secho(message, fg="red", err=True)
+        code = 1
+    leave(code)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -134,9 +134,9 @@ async def resume(client: Client, name: str) -> str:
     run = await running_run(client, name)
     if run is None:
         raise FetchControlError(f"fetch {name!r} has no run in progress: nothing to resume")
-    progress = await run.query(FetchWorkflow.progress)
-    if progress.status != "parked":
-        raise FetchControlError(f"fetch {name!r} is {progress.status}, not parked: nothing to resume")
+    now = await progress(run)
+    if now.status != "parked":
+        raise FetchControlError(f"fetch {name!r} is {now.status}, not parked: nothing to resume")
     await run.signal(FetchWorkflow.resume)
     return run.id
 
@@ -188,6 +188,25 @@ async def backfill(client: Client, name: str, start: datetime, end: datetime) ->
     )
 
 
+# A query is answered by a worker; with none polling, the server holds it until its own deadline.
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+
+async def progress(run: WorkflowHandle[Any, Any]) -> FetchProgress:
+    """The run's progress, or a FetchControlError that says no worker answered (and what to do)."""
+    try:
+        return await run.query(FetchWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        # The SDK reports its own rpc_timeout as CANCELLED; the server as DEADLINE_EXCEEDED, or
+        # RESOURCE_EXHAUSTED once queries pile up on a run nobody serves.
+        if err.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
+            raise
+        raise FetchControlError(
+            f"run {run.id} is running but no worker answered its progress query within "
+            f"{QUERY_TIMEOUT.seconds} s: start one (`eventsync worker`) on the fetch's task queue"
+        ) from None
+
+
 @dataclass
 class FetchStatus:
     name: str
@@ -199,6 +218,7 @@ class FetchStatus:
     last: FetchRunResult | None = None
     last_id: str | None = None
     last_state: str | None = None
+    unanswered: str | None = None  # why the running run's progress is unknown
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -214,7 +234,10 @@ async def status(client: Client, name: str) -> FetchStatus:
     run = await running_run(client, name)
     if run is not None:
         st.running_id = run.id
-        st.running = await run.query(FetchWorkflow.progress)
+        try:
+            st.running = await progress(run)
+        except FetchControlError as err:
+            st.unanswered = str(err)
     previous = await last_run(client, name)
     if previous is not None and previous.id != st.running_id:
         d = await previous.describe()

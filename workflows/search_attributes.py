@@ -27,12 +27,19 @@ _TYPE_NAMES = {
 }
 
 
+def type_name(key: SearchAttributeKey) -> str:
+    """The type as the `temporal` CLI spells it (Keyword, KeywordList, …)."""
+    return _TYPE_NAMES[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
+
+
 def cli_flags() -> list[str]:
     """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
     flags: list[str] = []
     for key in ALL:
-        flags += [
-            "--search-attribute",
-            f"{key.name}={_TYPE_NAMES[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}",
-        ]
+        flags += ["--search-attribute", f"{key.name}={type_name(key)}"]
     return flags
+
+
+def create_commands() -> list[str]:
+    """The `temporal` commands that register them on a cluster's namespace, once."""
+    return [f"temporal operator search-attribute create --name {key.name} --type {type_name(key)}" for key in ALL]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -44,11 +45,20 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def fail(message: str, code: int = 1) -> None:
-    click.secho(message, fg="red", err=True)
+def leave(code: int) -> NoReturn:
+    """End the process without interpreter finalization. Temporal's native runtime keeps Tokio
+    threads that can call into Python while the interpreter tears down (sdk-python#300), which
+    turns a command that succeeded into SIGABRT (exit -6). atexit handlers still run first, so
+    OpenTelemetry flushes its last spans and metrics."""
+    atexit._run_exitfuncs()
     sys.stdout.flush()
-    # Temporal's native runtime can abort at interpreter exit (sdk-python#300); leave at once.
+    sys.stderr.flush()
     os._exit(code)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.secho(message, fg="red", err=True)
+    leave(code)
 
 
 def load(path: Path) -> Definitions:

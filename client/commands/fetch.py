@@ -101,6 +101,8 @@ def status(name: str, address: str | None, namespace: str | None) -> None:
         click.echo(f"    {c.pages} pages, {c.fetched} fetched, {c.applied} applied, {c.rejected} rejected")
         if p.last_error:
             click.echo(f"    last error: {p.last_error}")
+    elif st.running_id is not None:
+        click.echo(f"  running: {st.running_id} — progress unknown: {st.unanswered}")
     if st.last_id is not None:
         click.echo(f"  last run: {st.last_id} — {st.last_state}")
         if st.last is not None:

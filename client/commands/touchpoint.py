@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -28,14 +26,6 @@ from workflows.touchpoint import (
     TouchpointReprocessWorkflow,
     workflow_id,
 )
-
-
-def _finish(code: int = 0) -> None:
-    """Leave without interpreter finalization: Temporal's native runtime can abort there
-    (sdk-python#300), turning a finished reprocess into exit status -6."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 def check_since(value: str | None) -> str | None:
@@ -166,7 +156,6 @@ def reprocess(
                     click.echo(f"  {line}")
 
     run(main())
-    _finish()
 
 
 @touchpoint.command()
@@ -195,7 +184,6 @@ def status(account: str, event: str, as_json: bool, address: str | None, namespa
                 click.echo(f"  {line}")
 
     run(main())
-    _finish()
 
 
 @touchpoint.command()
@@ -214,7 +202,6 @@ def resume(account: str, event: str, address: str | None, namespace: str | None)
         click.echo(f"resume sent to {handle.id}")
 
     run(main())
-    _finish()
 
 
 COMMANDS: list[click.Command] = [touchpoint]

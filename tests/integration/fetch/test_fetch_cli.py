@@ -56,3 +56,23 @@ async def test_fetch_cli_run_status_reset_and_schedule(
     assert code == 1 and "nothing to resume" in out, out
     code, out = await _cli(address, "status", "nope")
     assert code == 1 and "run `eventsync apply` first" in out, out
+
+
+async def test_status_and_resume_without_a_worker_say_so(
+    client: Client, task_queue: str, source: Served, sink: Served
+) -> None:
+    # No worker polls this task queue: the run starts, but nobody can answer its progress query.
+    address = client.service_client.config.target_host
+    defs = definitions(source.url, sink.url, name="orphan-fetch")
+    await put_schedule(client, run_input(defs, defs.fetches[0]), task_queue)
+    code, out = await _cli(address, "schedule", "trigger", "orphan-fetch")
+    assert code == 0 and "started fetch:orphan-fetch-" in out, out
+
+    code, out = await _cli(address, "status", "orphan-fetch")
+    assert code == 0, out
+    assert "progress unknown" in out and "no worker answered its progress query" in out, out
+    assert "`eventsync worker`" in out, out
+    code, out = await _cli(address, "resume", "orphan-fetch")
+    assert code == 1 and "no worker answered" in out and "Traceback" not in out, out
+    code, out = await _cli(address, "cancel", "orphan-fetch")
+    assert code == 0, out
