@@ -21,6 +21,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEYS_ENV = "EVENTSYNC_CODEC_KEYS"
 KEYS_FILE_ENV = "EVENTSYNC_CODEC_KEYS_FILE"
+# Written by `eventsync dev` into its default state folder when no keys are configured, and
+# found there by every command run from the same folder, so the local stack is encrypted too.
+DEV_KEYS_FILE = Path(".eventsync") / "codec.keys"
 NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -97,8 +100,11 @@ def parse_keys(spec: str, source: str = KEYS_ENV) -> Keyring:
     return Keyring(keys=keys, current_id=next(iter(keys)))
 
 
-def keyring_from_env(environ: Mapping[str, str] | None = None) -> Keyring | None:
-    """The configured keyring, or None when encryption is not configured."""
+def keyring_from_env(
+    environ: Mapping[str, str] | None = None, dev_keys: Path | None = DEV_KEYS_FILE
+) -> Keyring | None:
+    """The configured keyring: from the environment, else from `dev_keys` if that file exists
+    (the local dev stack's); None when encryption is not configured."""
     env = os.environ if environ is None else environ
     spec = env.get(KEYS_ENV, "").strip()
     path = env.get(KEYS_FILE_ENV, "").strip()
@@ -112,7 +118,22 @@ def keyring_from_env(environ: Mapping[str, str] | None = None) -> Keyring | None
         return parse_keys(text, source=f"{KEYS_FILE_ENV} ({path})")
     if spec:
         return parse_keys(spec)
+    if dev_keys is not None and dev_keys.is_file():
+        return parse_keys(dev_keys.read_text(encoding="utf-8"), source=str(dev_keys))
     return None
+
+
+def ensure_key_file(path: Path, key_id: str = "dev") -> Path:
+    """A key file readable by its owner only, created with one fresh key unless it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("# eventsync dev: payload encryption key (keep it with the dev server's database)\n")
+        f.write(f"{key_id}:{new_key()}\n")
+    return path
 
 
 def new_key() -> str:

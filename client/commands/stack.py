@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import uvicorn
 
 from client.apply import apply as apply_definitions
 from client.commands.common import (
@@ -113,6 +114,7 @@ async def _dev(
     receiver_port: int = RECEIVER_PORT,
     sandbox: bool = False,
     seed_registrations: int = 200,
+    codec_port: int = 0,
 ) -> None:
     from activities.smoke import PingInput
     from worker.connect import connect
@@ -144,12 +146,10 @@ async def _dev(
             receiver_port,
             embedded=True,
         )
-        serving = asyncio.create_task(receiver.serve())
-        while not receiver.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
-            await asyncio.sleep(0.05)
-        if serving.done():
-            serving.result()  # raises why it could not start (e.g. the port is taken)
-            raise click.ClickException(f"webhook receiver did not start on port {receiver_port}")
+        servers = [(receiver, await _started(receiver, f"webhook receiver on port {receiver_port}"))]
+        if codec_port:
+            codec = _codec_server(server, codec_port)
+            servers.append((codec, await _started(codec, f"codec server on port {codec_port}")))
         where = "$" + SECRET_ENV if os.environ.get(SECRET_ENV) else f"dev secret {DEV_SECRET!r}"
         with contextlib.ExitStack() as emulators:
             if sandbox:
@@ -166,18 +166,55 @@ async def _dev(
                     click.echo(
                         "  seeded " + await asyncio.to_thread(_seed_sandbox, running, seed_registrations)
                     )
-            await _serve_until_stopped(server, receiver_port, where, stop)
-        receiver.should_exit = True
-        await serving
+            await _serve_until_stopped(server, receiver_port, codec_port, where, stop)
+        for embedded, serving in servers:
+            embedded.should_exit = True
+            await serving
     click.echo("stopping…")
 
 
+async def _started(embedded: uvicorn.Server, what: str) -> asyncio.Task[None]:
+    serving = asyncio.create_task(embedded.serve())
+    while not embedded.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
+        await asyncio.sleep(0.05)
+    if serving.done():
+        serving.result()  # raises why it could not start (e.g. the port is taken)
+        raise click.ClickException(f"{what} did not start")
+    return serving
+
+
+def _codec_server(server: DevServer, port: int) -> uvicorn.Server:
+    """The Web UI's Data Encoder: decrypts payloads for the browser (no token; see create_app)."""
+    from client.codec_server import create_app
+    from client.commands.serve import EmbeddedServer
+    from worker.codec import codec_from_env
+
+    codec = codec_from_env()
+    assert codec is not None, "dev sets its keys before it starts anything"
+    origins = [f"http://{host}:{server.ui_port}" for host in ("localhost", "127.0.0.1")] if server.ui_port else []
+    app = create_app(codec, None, origins)
+    return EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+
+
+def _dev_keys(state_dir: Path) -> None:
+    """Encrypt the local stack's payloads like any other (DESIGN §7): the configured keys, or a
+    key of its own kept in the state folder (found there by commands run from this folder)."""
+    from eventsync.keyring import KEYS_FILE_ENV, ensure_key_file, keyring_from_env
+
+    if keyring_from_env(dev_keys=None) is None:
+        # For this process: its worker, receiver, codec server and clients.
+        os.environ[KEYS_FILE_ENV] = str(ensure_key_file(state_dir / "codec.keys"))
+
+
 async def _serve_until_stopped(
-    server: DevServer, receiver_port: int, where: str, stop: asyncio.Event
+    server: DevServer, receiver_port: int, codec_port: int, where: str, stop: asyncio.Event
 ) -> None:
+    codec = f"http://127.0.0.1:{codec_port} (the Web UI's Data Encoder)" if codec_port else "off"
     click.secho(
         f"eventsync dev is up\n  Temporal:  {server.address}\n  Web UI:    {server.ui_url}\n"
         f"  Receiver:  http://127.0.0.1:{receiver_port}/webhooks/platform (signed with {where})\n"
+        f"  Payloads:  encrypted with {os.environ.get('EVENTSYNC_CODEC_KEYS_FILE') or '$EVENTSYNC_CODEC_KEYS'}"
+        f"; codec server {codec}\n"
         f"  state:     {server.state_dir}\nCtrl-C stops everything.",
         fg="green",
     )
@@ -200,6 +237,12 @@ async def _serve_until_stopped(
 )
 @click.option("--receiver-port", default=RECEIVER_PORT, show_default=True, help="Webhook receiver port.")
 @click.option(
+    "--codec-port",
+    default=8081,
+    show_default=True,
+    help="Port of the codec server the Web UI decrypts payloads with (0: none; payloads stay encrypted).",
+)
+@click.option(
     "--sandbox/--no-sandbox",
     default=False,
     show_default=True,
@@ -221,19 +264,25 @@ def dev(
     receiver_port: int,
     sandbox: bool,
     seed_registrations: int,
+    codec_port: int,
 ) -> None:
     """The whole local stack in one command: Temporal dev server (SQLite, Web UI), worker,
     the webhook receiver, and the definitions applied. Ctrl-C stops everything."""
     defs = load(definitions_path) if definitions_path.exists() else None
     if defs is None:
         click.echo(f"(no definitions at {definitions_path}; starting without them)")
-    server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None)
+    try:
+        _dev_keys(state_dir)
+    except ValueError as err:  # KeyringError: a bad EVENTSYNC_CODEC_KEYS[_FILE]
+        fail(str(err))
+    ui_codec = ["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port and ui_port else []
+    server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None, extra_args=ui_codec)
     try:
         server.start()
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:
         fail(str(err))
     try:
-        run(_dev(server, defs, smoke, receiver_port, sandbox, seed_registrations))
+        run(_dev(server, defs, smoke, receiver_port, sandbox, seed_registrations, codec_port))
     finally:
         server.stop()
     click.echo("stopped")

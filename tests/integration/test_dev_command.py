@@ -3,6 +3,7 @@ Ctrl-C stops everything, and after a restart the earlier run is still listed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -11,11 +12,22 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from client.devserver import temporal_binary
 from sandbox.serving import free_port
+from tests.support.history import payload_texts
 
 
-def _start(state: Path, port: int, receiver_port: int) -> subprocess.Popen[str]:
+def _start(
+    state: Path,
+    port: int,
+    receiver_port: int,
+    *,
+    ui_port: int | None = None,
+    codec_port: int = 0,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -26,7 +38,9 @@ def _start(state: Path, port: int, receiver_port: int) -> subprocess.Popen[str]:
         "--port",
         str(port),
         "--ui-port",
-        str(free_port()),
+        str(ui_port or free_port()),
+        "--codec-port",
+        str(codec_port),
         "--receiver-port",
         str(receiver_port),
         "--definitions",
@@ -37,7 +51,8 @@ def _start(state: Path, port: int, receiver_port: int) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
+        cwd=state,
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 90
@@ -102,3 +117,42 @@ def test_dev_comes_up_lists_the_smoke_run_and_keeps_it_across_restarts(tmp_path:
     finally:
         _stop(proc)
     assert first[0] in second and len(second) == 2
+
+
+def test_dev_without_keys_encrypts_with_its_own_and_the_web_ui_decodes(tmp_path: Path) -> None:
+    # A laptop with no EVENTSYNC_CODEC_KEYS: dev makes a key in its state folder, every payload
+    # is encrypted with it, and its codec server (wired into the Web UI) reads them back.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTSYNC_CODEC_KEYS")}
+    port, receiver_port, ui_port, codec_port = free_port(), free_port(), free_port(), free_port()
+    proc = _start(tmp_path, port, receiver_port, ui_port=ui_port, codec_port=codec_port, env=env)
+    try:
+        [smoke] = _smoke_runs(port, 1)
+        show = [temporal_binary(), "workflow", "show", "--address", f"127.0.0.1:{port}", "-w", smoke, "-o", "json"]
+        raw = subprocess.run(show, capture_output=True, text=True, timeout=30, check=True).stdout
+        decoded = subprocess.run(
+            [*show, "--codec-endpoint", f"http://127.0.0.1:{codec_port}"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout  # fmt: skip
+        settings = httpx.get(f"http://127.0.0.1:{ui_port}/api/v1/settings", timeout=10).json()
+    finally:
+        _stop(proc)
+    key_file = tmp_path / "codec.keys"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert "hello from eventsync dev" not in payload_texts(json.loads(raw))
+    assert base64.b64encode(b"binary/encrypted").decode() in raw
+    assert "hello from eventsync dev" in payload_texts(json.loads(decoded))
+    assert settings["Codec"]["Endpoint"] == f"http://127.0.0.1:{codec_port}", settings
+
+    # Restarted, it keeps the same key: the earlier history still decodes.
+    before = key_file.read_text()
+    proc = _start(tmp_path, port, receiver_port, codec_port=codec_port, env=env)
+    try:
+        _smoke_runs(port, 2)
+        again = subprocess.run(
+            [*show, "--codec-endpoint", f"http://127.0.0.1:{codec_port}"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        _stop(proc)
+    assert key_file.read_text() == before
+    assert "hello from eventsync dev" in payload_texts(json.loads(again))

@@ -18,7 +18,7 @@ from activities.smoke import PingInput
 from client.codec_server import create_app
 from sandbox.serving import Served, served
 from tests.conftest import _binary
-from tests.support.history import history_text, raw_history_text
+from tests.support.history import history_text, payload_texts, raw_history_text
 from worker.codec import ENCODING, codec_from_env
 from worker.main import build_worker
 from workflows.smoke import SmokeWorkflow
@@ -92,30 +92,11 @@ async def test_history_holds_no_email_in_clear_and_codec_server_reads_it(
     assert EMAIL not in without.stdout
     shown = await _run([*cmd, "--codec-endpoint", codec_server.url, "--codec-auth", f"Bearer {TOKEN}"])
     assert EMAIL not in shown.stdout  # still base64 in JSON output…
-    assert EMAIL in _payload_texts(json.loads(shown.stdout))  # …but now plain, not encrypted
-    assert EMAIL not in _payload_texts(json.loads(without.stdout))
+    assert EMAIL in payload_texts(json.loads(shown.stdout))  # …but now plain, not encrypted
+    assert EMAIL not in payload_texts(json.loads(without.stdout))
 
 
 async def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
         subprocess.run, cmd, capture_output=True, text=True, timeout=60, check=True
     )
-
-
-def _payload_texts(node: object) -> str:
-    """Every `data` field of a JSON history, base64-decoded, as one text."""
-    out: list[str] = []
-
-    def walk(n: object) -> None:
-        if isinstance(n, dict):
-            for k, v in n.items():
-                if k == "data" and isinstance(v, str):
-                    out.append(base64.b64decode(v).decode("utf-8", errors="replace"))
-                else:
-                    walk(v)
-        elif isinstance(n, list):
-            for item in n:
-                walk(item)
-
-    walk(node)
-    return "\n".join(out)

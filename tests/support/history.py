@@ -53,3 +53,23 @@ async def history_text(handle: WorkflowHandle[Any, Any]) -> str:
 async def raw_history_text(handle: WorkflowHandle[Any, Any]) -> str:
     """The history JSON plus every payload base64-decoded, without any key."""
     return await _text(handle, None)
+
+
+def payload_texts(node: object) -> str:
+    """Every `data` field of a JSON history (`temporal workflow show -o json`), base64-decoded,
+    as one text."""
+    out: list[str] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, dict):
+            for k, v in n.items():
+                if k == "data" and isinstance(v, str):
+                    out.append(base64.b64decode(v).decode("utf-8", errors="replace"))
+                else:
+                    walk(v)
+        elif isinstance(n, list):
+            for item in n:
+                walk(item)
+
+    walk(node)
+    return "\n".join(out)

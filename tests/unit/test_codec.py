@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from eventsync.keyring import Keyring, KeyringError, keyring_from_env, parse_keys
+from eventsync.keyring import Keyring, KeyringError, ensure_key_file, keyring_from_env, parse_keys
 from worker.codec import ENCODING, KEY_ID_META, EncryptionCodec
 from worker.converter import data_converter
 
@@ -85,7 +85,20 @@ def test_keys_from_file_with_comments(tmp_path: Path) -> None:
         keyring_from_env({"EVENTSYNC_CODEC_KEYS_FILE": str(path), "EVENTSYNC_CODEC_KEYS": f"k1:{K1}"})
     with pytest.raises(KeyringError, match="cannot read"):
         keyring_from_env({"EVENTSYNC_CODEC_KEYS_FILE": str(path) + ".missing"})
-    assert keyring_from_env({}) is None
+    assert keyring_from_env({}, dev_keys=None) is None
+    assert keyring_from_env({}, dev_keys=tmp_path / "absent") is None
+
+
+def test_dev_key_file_is_private_kept_and_found_when_nothing_is_configured(tmp_path: Path) -> None:
+    path = ensure_key_file(tmp_path / "state" / "codec.keys")
+    assert path.stat().st_mode & 0o777 == 0o600
+    first = path.read_text()
+    assert ensure_key_file(path).read_text() == first  # a restart keeps the key
+    ring = keyring_from_env({}, dev_keys=path)
+    assert ring is not None and ring.current_id == "dev"
+    # Configured keys always win over the dev stack's file.
+    ring = keyring_from_env({"EVENTSYNC_CODEC_KEYS": f"k1:{K1}"}, dev_keys=path)
+    assert ring is not None and ring.current_id == "k1"
 
 
 async def test_data_converter_uses_configured_keys(monkeypatch: pytest.MonkeyPatch) -> None:
