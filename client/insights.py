@@ -274,6 +274,11 @@ class InsightsCollector:
                 account=fd.source.account,
                 destination=f"{fd.destination.kind}:{fd.destination.connection}",
             )
+        touchpoint = self.definitions.touchpoint if self.definitions else None
+        if touchpoint is not None:  # a Signal flow of its own, declared by the touchpoint block
+            out[touchpoint.name] = FlowInsight(
+                name=touchpoint.name, account=touchpoint.account, destination=f"touchpoint:{touchpoint.connection}"
+            )
         by_name: dict[str, list[WorkflowExecution]] = {}
         for wf in runs:
             name = wf.typed_search_attributes.get(sa.NAME) or "?"

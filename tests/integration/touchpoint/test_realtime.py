@@ -8,6 +8,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from client.insights import InsightsCollector
 from eventsync.signal.sharding import shard_of
 from eventsync.signal.sharding import workflow_id as shard_workflow_id
 from tests.integration.touchpoint.harness import eventually, world
@@ -100,6 +101,14 @@ async def test_status_leaving_synced_set_deactivates_and_coming_back_reactivates
         await w.drain()
         ev = await w.tp_event()
         assert other not in ev["attendees"]
+
+        # The dashboard and `eventsync insights` show the Touchpoint flow as a configured flow.
+        tp = w.defs.touchpoint
+        assert tp is not None
+        insights = await InsightsCollector(client, w.defs).collect(minutes=60, name=tp.name)
+        [flow] = [f for f in insights.flows if f.name == tp.name]
+        assert (flow.configured, flow.destination, flow.account) == (True, "touchpoint:touchpoint", tp.account)
+        assert flow.totals.get("delivered", 0) >= 3, flow.totals  # New, Cancelled, Attended
 
         # event identity: renaming the event code keeps the Touchpoint event (keyed by eventId)
         await w.p("POST", f"/Event/ACME/{w.event_code}", json={"eventCode": "SUMMIT-2026"})
