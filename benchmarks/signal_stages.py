@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from benchmarks.signal_flows import SECRET, definitions
+from benchmarks.signal import SECRET, definitions
 from eventsync.definitions import Definitions
 from eventsync.signal.signature import sign
 from sandbox.serving import free_port
@@ -587,7 +587,7 @@ if __name__ == "__main__":
         elif role == "null-worker":
             asyncio.run(run_null_worker(a.address))
         elif role == "destination":
-            from benchmarks.signal_flows import run_destination
+            from benchmarks.signal import run_destination
 
             run_destination(a.port)
         else:

@@ -1,8 +1,8 @@
 """Signal flow throughput and latency: registrations created in the platform emulator -> its
 signed webhook -> receiver -> Temporal -> flow shard -> webhook destination.
 
-    .venv/bin/python -m benchmarks.signal_flows [--seconds 15] [--senders 64] [--shards 4]
-    .venv/bin/python -m benchmarks.signal_flows --capacity-only --workers 2 --receivers 2 --kill-worker-after 4
+    .venv/bin/python -m benchmarks.signal [--seconds 15] [--senders 64] [--shards 4]
+    .venv/bin/python -m benchmarks.signal --capacity-only --workers 2 --receivers 2 --kill-worker-after 4
 
 Processes, as in a deployment (all on this machine's cores): the Temporal dev server (SQLite
 file, WAL, as `eventsync dev` runs it), a worker, a receiver, the platform emulator (sending one
@@ -283,7 +283,7 @@ async def phase(
 
 def _spawn(role: str, *args: str, ready_line: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.signal_flows", "--role", role, *args],
+        [sys.executable, "-m", "benchmarks.signal", "--role", role, *args],
         cwd=ROOT,
         stdout=subprocess.PIPE if ready_line else None,
         text=True,
