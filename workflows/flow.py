@@ -41,6 +41,13 @@ MUST_GO_HISTORY_EVENTS = 40_000
 MUST_GO_HISTORY_BYTES = 40_000_000
 MUST_GO_SIGNALS = 9_000
 PATCH_CARRY_FITS = "carry-fits-before-continue-as-new"
+# A continue-as-new that a new signal beats is refused; the worker then evicts the run and
+# replays its whole history (~0.3 s per MB here), and every event queued in the shard waits for
+# it. Rolling over by size keeps that stall short; a quiet shard also rolls over early, when
+# its carried state is smallest, so the next burst starts on a short history.
+ROLL_HISTORY_BYTES = 1_000_000
+ROLL_IDLE_HISTORY_BYTES = 250_000
+PATCH_ROLL_BY_SIZE = "roll-over-by-history-size"
 RECORDS_REFRESH_S = 5.0
 
 
@@ -88,6 +95,7 @@ class FlowShardWorkflow:
         self.last_event_code = ""
         self.records_shown_at = 0.0
         self.carry_checked: tuple[int, bool] | None = None  # (pending when measured, fits)
+        self.started_size = workflow.info().get_current_history_size()
 
     # ---- messages -------------------------------------------------------------------------------
 
@@ -133,12 +141,18 @@ class FlowShardWorkflow:
     def _now(self) -> float:
         return workflow.now().timestamp()
 
-    def _must_roll_over(self) -> bool:
+    def _must_roll_over(self, idle: bool) -> bool:
         info = workflow.info()
-        return (
+        if (
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() > MAX_HISTORY_EVENTS
             or self.signals > MAX_SIGNALS_PER_RUN
+        ):
+            return True
+        # Growth since the run began: the carried state alone must never trigger a roll-over.
+        grown = info.get_current_history_size() - self.started_size
+        return grown > (ROLL_IDLE_HISTORY_BYTES if idle else ROLL_HISTORY_BYTES) and workflow.patched(
+            PATCH_ROLL_BY_SIZE
         )
 
     def _carry_fits(self) -> bool:
@@ -236,7 +250,7 @@ class FlowShardWorkflow:
         limit = effective_limits(adapter_for(inp.flow.destination.kind), inp.flow).batch_size
         in_flight: set[asyncio.Task[None]] = set()
         while True:
-            rolling = self._must_roll_over()
+            rolling = self._must_roll_over(idle=self.state.idle() and not in_flight)
             if rolling and not self._carry_fits() and workflow.patched(PATCH_CARRY_FITS):
                 rolling = False  # keep delivering until the carried queue is small enough
             self.dirty = False
