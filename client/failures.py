@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from temporalio.service import RPCError
 
+from client.queries import NoAnswer
 from workflows import search_attributes as sa
 
 
 def explain(err: BaseException) -> str | None:
     """The message for a failure we recognise, or None for a real bug (shown as a traceback)."""
+    if isinstance(err, NoAnswer):
+        return str(err)
     if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
         return (
             f"cannot reach Temporal: {_cause(str(err))}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import (
@@ -25,6 +25,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.queries import NoAnswer, ask
 from client.schedules import build_schedule, current_input
 from eventsync.fetch import checkpoint as cp
 from eventsync.fetch.models import FetchProgress, FetchRunResult, ResetRequest
@@ -188,23 +189,13 @@ async def backfill(client: Client, name: str, start: datetime, end: datetime) ->
     )
 
 
-# A query is answered by a worker; with none polling, the server holds it until its own deadline.
-QUERY_TIMEOUT = timedelta(seconds=10)
-
-
 async def progress(run: WorkflowHandle[Any, Any]) -> FetchProgress:
     """The run's progress, or a FetchControlError that says no worker answered (and what to do)."""
     try:
-        return await run.query(FetchWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
-    except RPCError as err:
-        # The SDK reports its own rpc_timeout as CANCELLED; the server as DEADLINE_EXCEEDED, or
-        # RESOURCE_EXHAUSTED once queries pile up on a run nobody serves.
-        if err.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
-            raise
-        raise FetchControlError(
-            f"run {run.id} is running but no worker answered its progress query within "
-            f"{QUERY_TIMEOUT.seconds} s: start one (`eventsync worker`) on the fetch's task queue"
-        ) from None
+        answer: FetchProgress = await ask(run, FetchWorkflow.progress)
+    except NoAnswer as err:
+        raise FetchControlError(str(err)) from None
+    return answer
 
 
 @dataclass

@@ -15,8 +15,10 @@ from typing import Any
 
 import click
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 from client.commands.common import definitions_option, load
+from client.queries import NoAnswer, ask
 from eventsync.definitions import Definitions
 from eventsync.http import ConnectionPool
 from eventsync.signal.events import PlatformEvent
@@ -45,7 +47,7 @@ async def shard_ids(client: Client, flow: str | None, running_only: bool = True)
 async def parked(client: Client, flow: str | None) -> list[ShardSummary]:
     out = []
     for wid in await shard_ids(client, flow):
-        s = await client.get_workflow_handle(wid).query(FlowShardWorkflow.summary)
+        s: ShardSummary = await ask(client.get_workflow_handle(wid), FlowShardWorkflow.summary)
         if s.parked:
             out.append(s)
     return out
@@ -80,10 +82,8 @@ async def explain(client: Client, flow: str, record: str) -> list[dict[str, Any]
         ):
             continue
         try:
-            got = await client.get_workflow_handle(wf.id, run_id=wf.run_id).query(
-                FlowShardWorkflow.explain, record
-            )
-        except Exception:  # a run that cannot be queried (no worker) has nothing we can add
+            got = await ask(client.get_workflow_handle(wf.id, run_id=wf.run_id), FlowShardWorkflow.explain, record)
+        except (NoAnswer, RPCError):  # a run that cannot be queried (no worker) has nothing to add
             continue
         for e in got:
             key = (e.event_id, e.decision, e.at)

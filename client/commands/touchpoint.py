@@ -14,8 +14,10 @@ from pathlib import Path
 import click
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 
 from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
+from client.queries import NoAnswer, ask
 from eventsync.definitions import Definitions
 from eventsync.touchpoint.platform import Kind
 from workflows import search_attributes as sa
@@ -95,7 +97,7 @@ async def follow(handle: WorkflowHandle, kinds: list[Kind], every_s: float = 1.0
     task = asyncio.ensure_future(handle.result())
     while not task.done():
         try:
-            p: ReprocessProgress = await handle.query(TouchpointReprocessWorkflow.progress)
+            p: ReprocessProgress = await ask(handle, TouchpointReprocessWorkflow.progress)
             line = p.line(kinds)
             if line != last:
                 click.echo(line)
@@ -172,8 +174,11 @@ def status(account: str, event: str, as_json: bool, address: str | None, namespa
         client = await connect(address, namespace)
         handle = client.get_workflow_handle(workflow_id(account, event))
         try:
-            p: ReprocessProgress = await handle.query(TouchpointReprocessWorkflow.progress)
-        except Exception as e:
+            p: ReprocessProgress = await ask(handle, TouchpointReprocessWorkflow.progress)
+        except NoAnswer as e:
+            fail(f"reprocess of {account}/{event}: {e}")
+            return
+        except RPCError as e:
             fail(f"no reprocess for {account}/{event}: {e}")
             return
         if as_json:
