@@ -186,6 +186,9 @@ class FlowShardWorkflow:
                     events=batch,
                     platform=self.inp.platform,
                 ),
+                # None: this run's own task queue. A connection may pin its deliveries to a queue
+                # of their own, so one worker paces the vendor's account limit for everyone.
+                task_queue=self.inp.connection.task_queue,
                 start_to_close_timeout=timedelta(seconds=60),
                 heartbeat_timeout=timedelta(seconds=5),
                 retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)),

@@ -124,7 +124,14 @@ async def _dev(
 
     stop = _stop_event()
     client = await connect(server.address, "default")
-    async with build_worker(client, TASK_QUEUE):
+    # Connections that pin their deliveries to a queue of their own get a poller here too, or
+    # their deliveries would wait for a worker that `dev` never starts.
+    queues = sorted({c.task_queue for c in defs.connections if c.task_queue} - {TASK_QUEUE}) if defs else []
+    async with contextlib.AsyncExitStack() as workers:
+        for queue in [TASK_QUEUE, *queues]:
+            await workers.enter_async_context(build_worker(client, queue))
+        if queues:
+            click.echo(f"  delivery queues: {', '.join(queues)}")
         if defs is not None:
             for line in await apply_definitions(client, defs):
                 click.echo(f"  apply: {line}")

@@ -78,3 +78,9 @@ class Connection(Strict):
     )
     timeout_s: float = Field(30.0, gt=0, le=600)
     test_path: str | None = Field(None, description="path of the cheapest read for `connections test`")
+    task_queue: str | None = Field(
+        None,
+        description="Signal and Touchpoint deliveries through this connection run only on workers "
+        "polling this task queue (`eventsync worker --task-queue NAME`); run one such worker and the "
+        "vendor's rate limit is paced in one place however many other workers run (docs/deploy.md)",
+    )
