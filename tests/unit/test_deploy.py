@@ -225,6 +225,7 @@ def test_helm_chart_renders_with_defaults() -> None:
         {"worker__autoscaling__enabled": False},
         {"receiver__enabled": False, "codecServer__enabled": False},
         {"temporal__registerSearchAttributes": False},
+        {"deliveryWorkers": [{"taskQueue": "eventsync-marketo"}, {"taskQueue": "eventsync-hubspot"}]},
     ],
 )
 def test_helm_chart_renders_variants(tmp_path: Path, overrides: dict[str, Any]) -> None:
