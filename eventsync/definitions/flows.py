@@ -66,19 +66,24 @@ def _mapping_as_written(mapping: FlowMapping | None) -> Any:
     return None if mapping is None else mapping.model_dump(mode="json", exclude_unset=True)
 
 
-class WebhookDestination(Strict):
-    """One JSON object per record. Without a mapping, the platform's record as it is."""
+class _HttpDestination(Strict):
+    """What both webhook kinds share: where the records go, and whether they go as arrays."""
 
-    kind: Literal["webhook"] = "webhook"
     connection: str
     path: str = "/"
     method: Literal["POST", "PUT", "PATCH"] = "POST"
-    mapping: FlowMapping | None = Field(None, description="flat `fields` (and `branches` by tag)")
     batch: bool = Field(
         False,
         description="send up to `batching.batch_size` records per call as one JSON array of bodies "
         "(the destination must accept arrays); see docs/flows.md, 'Batched webhook destinations'",
     )
+
+
+class WebhookDestination(_HttpDestination):
+    """One JSON object per record. Without a mapping, the platform's record as it is."""
+
+    kind: Literal["webhook"] = "webhook"
+    mapping: FlowMapping | None = Field(None, description="flat `fields` (and `branches` by tag)")
 
     @field_serializer("mapping")
     def _as_written(self, mapping: FlowMapping | None) -> Any:
@@ -91,19 +96,11 @@ class WebhookDestination(Strict):
         return self
 
 
-class AdvancedWebhookDestination(Strict):
+class AdvancedWebhookDestination(_HttpDestination):
     """A nested JSON body: the destination's sample body as a template, leaves bound to sources."""
 
     kind: Literal["advanced_webhook"] = "advanced_webhook"
-    connection: str
-    path: str = "/"
-    method: Literal["POST", "PUT", "PATCH"] = "POST"
     mapping: FlowMapping = Field(description="`body: {template, bind}` (and `branches` by tag)")
-    batch: bool = Field(
-        False,
-        description="send up to `batching.batch_size` records per call as one JSON array of bodies "
-        "(the destination must accept arrays); see docs/flows.md, 'Batched webhook destinations'",
-    )
 
     @field_serializer("mapping")
     def _as_written(self, mapping: FlowMapping | None) -> Any:

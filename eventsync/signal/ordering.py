@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, PrivateAttr
 
 from eventsync.signal.events import PlatformEvent
-from eventsync.signal.timeline import Timeline, count_reason
+from eventsync.signal.timeline import Counters, Timeline, count_reason
 
 Outcome = Literal["delivered", "skipped", "retry", "rejected"]
 # These bound the state a shard carries across continue-as-new (one payload, 2 MB hard limit):
@@ -61,17 +61,6 @@ class Parked(BaseModel):
     event_id: str
     reason: str
     attempts: int
-
-
-class Counters(BaseModel):
-    received: int = 0
-    duplicates: int = 0
-    activated: int = 0
-    skipped: int = 0
-    delivered: int = 0
-    parked: int = 0
-    discarded: int = 0
-    skipped_by: dict[str, int] = Field(default_factory=dict)  # skips by the rule that decided
 
 
 class ShardState(BaseModel):

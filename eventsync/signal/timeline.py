@@ -20,8 +20,9 @@ OTHER_REASON = "(other)"
 COUNTED = ("received", "duplicates", "activated", "skipped", "delivered", "parked", "discarded")
 
 
-class Bucket(BaseModel):
-    t: int  # start of the minute, Unix seconds
+class Counters(BaseModel):
+    """A shard's running totals (it only grows); a `Bucket` holds the same counts for a minute."""
+
     received: int = 0
     duplicates: int = 0
     activated: int = 0
@@ -29,7 +30,11 @@ class Bucket(BaseModel):
     delivered: int = 0
     parked: int = 0
     discarded: int = 0
-    skipped_by: dict[str, int] = Field(default_factory=dict)
+    skipped_by: dict[str, int] = Field(default_factory=dict)  # skips by the rule that decided
+
+
+class Bucket(Counters):
+    t: int  # start of the minute, Unix seconds
 
 
 class Timeline(BaseModel):
@@ -37,7 +42,7 @@ class Timeline(BaseModel):
     last: dict[str, int] = Field(default_factory=dict)  # counters at the last observation
     last_skipped_by: dict[str, int] = Field(default_factory=dict)
 
-    def observe(self, now: float, counters: BaseModel, skipped_by: dict[str, int]) -> None:
+    def observe(self, now: float, counters: Counters, skipped_by: dict[str, int]) -> None:
         values = {k: int(getattr(counters, k, 0)) for k in COUNTED}
         delta = {k: v - self.last.get(k, 0) for k, v in values.items()}
         reasons = {r: n - self.last_skipped_by.get(r, 0) for r, n in skipped_by.items()}
