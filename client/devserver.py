@@ -88,15 +88,7 @@ class DevServer:
         )
         deadline = time.monotonic() + timeout_s
         while not _port_open(self.ip, self.port):
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"temporal dev server exited with {self.process.returncode}; see {self.state_dir / 'temporal.log'}"
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(
-                    f"temporal dev server did not open {self.address} within {timeout_s:.0f} s"
-                )
+            self._still_coming(deadline, f"did not open {self.address} within {timeout_s:.0f} s")
             time.sleep(0.1)
         # The port opens before the frontend serves; wait until the namespace answers.
         while True:
@@ -116,16 +108,19 @@ class DevServer:
             )
             if probe.returncode == 0:
                 return
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"temporal dev server exited with {self.process.returncode}; see {self.state_dir / 'temporal.log'}"
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(
-                    f"temporal dev server at {self.address} did not become ready within {timeout_s:.0f} s"
-                )
+            self._still_coming(deadline, f"at {self.address} did not become ready within {timeout_s:.0f} s")
             time.sleep(0.2)
+
+    def _still_coming(self, deadline: float, late: str) -> None:
+        """Raise if the server died or is past its deadline (stopping it then)."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"temporal dev server exited with {self.process.returncode}; see {self.state_dir / 'temporal.log'}"
+            )
+        if time.monotonic() > deadline:
+            self.stop()
+            raise TimeoutError(f"temporal dev server {late}")
 
     def stop(self, timeout_s: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
