@@ -10,6 +10,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities import context
+from eventsync.definitions import Definitions
 from worker import registry
 
 
@@ -19,8 +21,11 @@ def build_worker(
     *,
     workflows: Sequence[type] | None = None,
     activities: Sequence[Any] | None = None,
+    definitions: Definitions | None = None,
     **options: Any,
 ) -> Worker:
+    # The worker resolves every connection, flow and fetch by name from its own definitions.
+    context.register(task_queue, definitions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -32,9 +37,12 @@ def build_worker(
 
 
 async def run_worker(
-    client: Client, task_queue: str = registry.TASK_QUEUE, stop: asyncio.Event | None = None
+    client: Client,
+    task_queue: str = registry.TASK_QUEUE,
+    stop: asyncio.Event | None = None,
+    definitions: Definitions | None = None,
 ) -> None:
-    worker = build_worker(client, task_queue)
+    worker = build_worker(client, task_queue, definitions=definitions)
     if stop is None:
         await worker.run()
         return

@@ -40,16 +40,23 @@ def _stop_event() -> asyncio.Event:
 
 
 @click.command()
+@definitions_option
 @address_option
 @namespace_option
 @click.option("--task-queue", default=None, help="Task queue to poll (default: eventsync).")
-def worker(address: str | None, namespace: str | None, task_queue: str | None) -> None:
-    """Run a worker against any Temporal (TEMPORAL_ADDRESS or envconfig profile)."""
+def worker(
+    definitions_path: Path, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
+    """Run a worker against any Temporal (TEMPORAL_ADDRESS or envconfig profile). The worker
+    loads the definitions itself: workflows name connections, flows and fetches; it resolves them."""
     from worker.connect import connect
     from worker.main import run_worker
     from worker.registry import TASK_QUEUE
 
     observe("eventsync-worker")
+    defs = load(definitions_path) if definitions_path.exists() else None
+    if defs is None:
+        click.echo(f"(no definitions at {definitions_path}: only connection-free work will run)", err=True)
 
     async def main() -> None:
         stop = _stop_event()
@@ -57,7 +64,7 @@ def worker(address: str | None, namespace: str | None, task_queue: str | None) -
         click.echo(
             f"worker polling {task_queue or TASK_QUEUE} on {client.service_client.config.target_host}; Ctrl-C stops"
         )
-        await run_worker(client, task_queue or TASK_QUEUE, stop)
+        await run_worker(client, task_queue or TASK_QUEUE, stop, definitions=defs)
 
     run(main())
 
@@ -129,7 +136,7 @@ async def _dev(
     queues = sorted({c.task_queue for c in defs.connections if c.task_queue} - {TASK_QUEUE}) if defs else []
     async with contextlib.AsyncExitStack() as workers:
         for queue in [TASK_QUEUE, *queues]:
-            await workers.enter_async_context(build_worker(client, queue))
+            await workers.enter_async_context(build_worker(client, queue, definitions=defs))
         if queues:
             click.echo(f"  delivery queues: {', '.join(queues)}")
         if defs is not None:
