@@ -1,15 +1,11 @@
 """What the metrics dashboard and `eventsync insights` show, read from Temporal itself.
 
-No database of our own: the flow shards keep their counts per minute in their durable state
-(`eventsync/signal/timeline.py`), so a visibility list by search attributes finds the runs, the
-`summary` query reads the running shards, and a finished run's result (its last history event,
-cached here since it never changes) gives its final counts. Fetch runs answer their `progress`
-query while running and carry their counts in their result once done. Counts are therefore the
-same whichever receiver serves the page and survive any restart; the telemetry meters (per
-process, reset on restart) are for Prometheus, not for this page.
-
-A continued-as-new run hands its state to the next run, so only the latest run of a chain is
-counted. A terminated or failed shard's counts are lost to the charts (its runs still listed).
+Signal flows: counts per minute, what is pending and the retry queue come from the event store
+(eventsync/store), where receivers and delivery loops write them, so they are the same whichever
+receiver serves the page, survive any restart, and answer whatever state a workflow is in; a
+visibility list by search attributes adds the shard runs and their Web UI links. Fetch runs
+answer their `progress` query while running and carry their counts in their result once done.
+The telemetry meters (per process, reset on restart) are for Prometheus, not for this page.
 """
 
 from __future__ import annotations
@@ -28,8 +24,9 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from eventsync.definitions import Definitions
 from eventsync.signal.timeline import BUCKET_S, COUNTED, Bucket, merge
+from eventsync.store import EventStore, open_store
+from eventsync.store.watch import in_thread
 from workflows import search_attributes as sa
-from workflows.flow import FlowShardWorkflow, ShardSummary
 
 WEB_UI_ENV = "EVENTSYNC_WEB_UI_URL"
 DEFAULT_WEB_UI = "http://localhost:8233"
@@ -142,7 +139,9 @@ class InsightsCollector:
         client: Client | Callable[[], Client],
         definitions: Definitions | None = None,
         web_ui: str | None = None,
+        store: EventStore | None = None,
     ) -> None:
+        self.store = store or open_store()
         self._client = client
         self.definitions = definitions
         self.web_ui = (web_ui or web_ui_base()).rstrip("/")
@@ -191,18 +190,6 @@ class InsightsCollector:
         while len(self._results) > RESULT_CACHE:
             self._results.popitem(last=False)
         return value
-
-    async def _shard(self, wf: WorkflowExecution) -> ShardSummary | None:
-        """The shard's counts: from its query while running, its result once completed."""
-        if wf.status == WorkflowExecutionStatus.RUNNING:
-            async with self._sem:
-                return await self.client.get_workflow_handle(wf.id, run_id=wf.run_id).query(
-                    FlowShardWorkflow.summary, rpc_timeout=QUERY_TIMEOUT
-                )
-        if wf.status == WorkflowExecutionStatus.COMPLETED:
-            got = await self._result(wf, ShardSummary)
-            return got if isinstance(got, ShardSummary) else None
-        return None  # continued-as-new: counted in its successor; others: nothing to read
 
     async def _fetch_state(self, wf: WorkflowExecution) -> dict[str, Any] | None:
         if wf.status == WorkflowExecutionStatus.RUNNING:
@@ -279,7 +266,7 @@ class InsightsCollector:
             out[touchpoint.name] = FlowInsight(
                 name=touchpoint.name, account=touchpoint.account, destination=f"touchpoint:{touchpoint.connection}"
             )
-        by_name: dict[str, list[WorkflowExecution]] = {}
+        by_name: dict[str, list[WorkflowExecution]] = {n: [] for n in out}
         for wf in runs:
             name = wf.typed_search_attributes.get(sa.NAME) or "?"
             by_name.setdefault(name, []).append(wf)
@@ -291,23 +278,19 @@ class InsightsCollector:
         return sorted(out.values(), key=lambda f: f.name)
 
     async def _fill_flow(self, fi: FlowInsight, wfs: list[WorkflowExecution], since: float) -> None:
-        summaries = await asyncio.gather(*(self._shard(wf) for wf in wfs), return_exceptions=True)
-        timelines: list[list[Bucket]] = []
-        for wf, s in zip(wfs, summaries, strict=True):
-            if isinstance(s, BaseException):
-                fi.problems.append(f"{wf.id}: no answer ({type(s).__name__}); is a worker running?")
-                continue
-            if s is None:
-                continue
-            timelines.append(s.timeline)
-            if wf.status == WorkflowExecutionStatus.RUNNING:
-                fi.shards_running += 1
-                fi.pending += s.pending
-                fi.parked += [
-                    ParkedRow(flow=fi.name, shard=s.shard, record=r, **p.model_dump())
-                    for r, p in sorted(s.parked.items())
-                ]
-        fi.timeline = merge(timelines, since)
+        rows, pending, parked = await asyncio.gather(
+            in_thread(self.store.counts, fi.name, since),
+            in_thread(self.store.pending, fi.name),
+            in_thread(self.store.parked, fi.name, None, 1000),
+        )
+        fi.timeline = buckets_of(rows, since)
+        fi.pending = pending
+        fi.parked = [
+            ParkedRow(flow=fi.name, shard=p.shard, record=p.record_key, since=p.since, event_id=p.event_id,
+                      attempts=p.attempts, reason=p.reason)
+            for p in parked
+        ]
+        fi.shards_running = sum(1 for wf in wfs if wf.status == WorkflowExecutionStatus.RUNNING)
         fi.totals = _zero()
         for b in fi.timeline:
             for k in COUNTED:
@@ -353,6 +336,18 @@ class InsightsCollector:
                 :RUNS_SHOWN
             ]
         return sorted(out.values(), key=lambda f: f.name)
+
+
+def buckets_of(rows: list[tuple[int, str, str, int]], since: float) -> list[Bucket]:
+    """The store's (minute, counter, reason, n) rows as the dashboard's per-minute buckets."""
+    by_t: dict[int, Bucket] = {}
+    for t, name, reason, n in rows:
+        b = by_t.setdefault(t, Bucket(t=t))
+        if name == "skipped_by":
+            b.skipped_by[reason] = b.skipped_by.get(reason, 0) + n
+        elif name in COUNTED:
+            setattr(b, name, getattr(b, name) + n)
+    return merge([sorted(by_t.values(), key=lambda b: b.t)], since)
 
 
 def _zero() -> dict[str, int]:

@@ -4,9 +4,12 @@ Checks, in this order, each refusal a JSON problem body (RFC 9457) and nothing s
   413 body over the size limit · 401 missing or bad signature · 409 stale timestamp (outside
   5 minutes) or a replay of a delivery this receiver already accepted · 400 not JSON or not
   an event · 422 an event type outside the catalogue.
-Then every matching flow shard is signalled (signal-with-start); the answer is 200 only once
-Temporal accepted all of them, 503 if it did not (the platform retries; dedupe by event id
-makes the retry harmless). Receivers hold no state that matters: run several side by side.
+  (a body nested too deep, a number too long, text that cannot be stored: 400 as well).
+Then the events are appended to the event store for every flow that wants them (group commit);
+the answer is 200 only once that commit is on disk, 503 only if the store cannot commit now (the
+platform retries; dedupe by event id in the store makes the retry harmless). Temporal is not on
+this path: the flows' shard workflows read the store. Receivers hold no state that matters: run
+several side by side against one store (PostgreSQL for several machines).
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from client.dashboard import dashboard_router
-from client.router import FlowRouter, flows_for
+from client.router import EventTooOdd, FlowRouter
 from eventsync import telemetry
 from eventsync.definitions import Definitions
+from eventsync.keyring import keyring_from_env
 from eventsync.signal.events import MAX_BODY_BYTES, EventParseError, parse_body
 from eventsync.signal.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, Verifier
+from eventsync.store import StoreUnavailable, open_store
+from eventsync.store.watch import in_thread
 from worker.registry import TASK_QUEUE
 
 log = logging.getLogger("eventsync.receiver")
@@ -53,7 +59,8 @@ def problem(status: int, title: str, detail: str, kind: str) -> JSONResponse:
 class ReceiverSettings:
     definitions: Definitions
     secrets: list[bytes]
-    connect: Callable[[], Awaitable[Client]]
+    connect: Callable[[], Awaitable[Client]] | None = None  # Temporal: to start idle shards, the dashboard
+    store_url: str | None = None  # default: EVENTSYNC_STORE, else .eventsync/events.sqlite3 here
     task_queue: str = TASK_QUEUE
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Callable[[], float] = field(default=time.time)
@@ -81,11 +88,34 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
     verifier = Verifier(settings.secrets)
     holder: dict[str, Any] = {}
 
+    store = open_store(settings.store_url)
+
+    async def temporal() -> Client:
+        client: Client | None = holder.get("client")
+        if client is None:
+            assert settings.connect is not None
+            client = holder["client"] = await settings.connect()
+        return client
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        client = await settings.connect()
-        holder["router"] = FlowRouter(client, settings.definitions, settings.task_queue)
-        holder["client"] = client
+        holder["router"] = FlowRouter(
+            store,
+            settings.definitions,
+            settings.task_queue,
+            client=temporal if settings.connect is not None else None,
+            keyring=keyring_from_env(),
+        )
+        try:
+            await in_thread(store.last_seq)  # creates the schema; a store down now may come back
+        except StoreUnavailable as err:
+            log.error("event store unavailable at start: %s; webhooks get 503 until it answers", err)
+        if settings.connect is not None:
+            try:
+                await temporal()
+            except Exception as err:  # noqa: BLE001 - webhooks are stored without Temporal
+                log.warning("Temporal not reachable at start (%s): events are stored; shards start later",
+                            type(err).__name__)
         yield
 
     app = FastAPI(title="eventsync webhook receiver", lifespan=lifespan)
@@ -99,17 +129,11 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        client: Client | None = holder.get("client")
-        if client is None:
-            return problem(503, "Not ready", "not connected to Temporal yet", "not-ready")
+        # Ready means "a webhook would be stored": the store answers. Temporal is not needed.
         try:
-            ok = await client.service_client.check_health()
-        except Exception as err:
-            return problem(
-                503, "Not ready", f"Temporal health check failed: {type(err).__name__}", "not-ready"
-            )
-        if not ok:
-            return problem(503, "Not ready", "Temporal reports not serving", "not-ready")
+            await in_thread(store.last_seq)
+        except StoreUnavailable as err:
+            return problem(503, "Not ready", f"event store unavailable: {err}", "not-ready")
         return JSONResponse({"status": "ready", "flows": len(settings.definitions.flows)})
 
     @app.post("/webhooks/platform")
@@ -128,27 +152,33 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
             return problem(status, title, str(err), f"signature-{err.kind}")
         try:
             doc = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            return problem(400, "Malformed body", f"not JSON: {err}", "malformed")
+        except (UnicodeDecodeError, ValueError) as err:  # ValueError: also a number too long to read
+            return problem(400, "Malformed body", f"not JSON: {str(err)[:200]}", "malformed")
+        except RecursionError:
+            return problem(400, "Malformed body", "JSON nested too deep", "malformed")
         try:
             events = parse_body(doc)
         except EventParseError as err:
             if err.unknown_type:
                 return problem(422, "Unknown event type", str(err), "unknown-event-type")
             return problem(400, "Malformed event", str(err), "malformed")
+        except RecursionError:
+            return problem(400, "Malformed event", "event nested too deep", "malformed")
         router: FlowRouter = holder["router"]
         try:
-            routed = await router.submit(events, len(body))
-        except Exception as err:
-            log.warning("Temporal did not accept %d event(s): %s", len(events), type(err).__name__)
-            return problem(
-                503, "Not accepted", "Temporal did not accept the events; retry later", "unavailable"
-            )
+            rows = router.rows(events)
+        except (EventTooOdd, RecursionError) as err:
+            return problem(400, "Malformed event", str(err) or "event nested too deep", "malformed")
+        try:
+            await router.appender.append(rows)
+        except StoreUnavailable as err:
+            log.warning("event store did not commit %d event(s): %s", len(events), err)
+            return problem(503, "Not stored", "the event store cannot commit now; retry later", "unavailable")
+        router.stored(rows)
         assert signature is not None
-        verifier.accepted(signature, now)
-        for event in events:
-            for flow in flows_for(settings.definitions, event):
-                telemetry.record_event(flow.name, source="webhook")
-        return JSONResponse({"accepted": len(events), "routed": routed, "ids": [e.id for e in events]})
+        verifier.accepted(signature, now, request.headers.get(TIMESTAMP_HEADER))
+        for row in rows:
+            telemetry.record_event(row.flow, source="webhook")
+        return JSONResponse({"accepted": len(events), "routed": len(rows), "ids": [e.id for e in events]})
 
     return app

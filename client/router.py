@@ -1,59 +1,43 @@
-"""From accepted events to flow shard workflows: the one path the receiver and replay share.
+"""From accepted events to the event store: the one path the receiver and replay share.
 
-Events are grouped by (flow, shard). Each shard has one sender that sends its queued events as
-one signal-with-start at a time: while a signal is in flight, later events gather behind it and
-go in the next one. So batches grow with load by themselves (no fixed linger) and a shard's
-signals leave in arrival order. `submit` returns only once every signal carrying its events was
-accepted by Temporal; that is what makes the receiver's 2xx mean "durable".
+Each event goes to every flow that wants it, under the shard its record key maps to, and is
+appended to the store by group commit; `submit` returns once the commit is on disk (what makes
+the receiver's 2xx mean "stored"). Temporal is told nothing per event: a shard's workflow is
+started (or found running) at most once per shard every `ENSURE_EVERY_S` by this process, after
+the commit and off the request's path, and the worker also starts any shard with pending events
+(worker/keeper.py), so an event stored while Temporal was unreachable is still delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass, field
+import logging
+import time
+from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from client.shards import ensure_shard
 from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.keyring import Keyring
 from eventsync.signal.events import PlatformEvent
-from eventsync.signal.sharding import shard_of, workflow_id
+from eventsync.signal.sharding import shard_of
+from eventsync.store import EventStore, NewEvent
+from eventsync.store.appender import Appender
+from eventsync.store.payload import seal
 from eventsync.touchpoint.flow import all_flows, wants
-from workflows import search_attributes as sa
-from workflows.flow import EventBatch, FlowShardInput, FlowShardWorkflow
 
-MAX_EVENTS_PER_SIGNAL = 200  # ~1.3 KB each (a platform registration): ~260 KB per signal
-# Events can be much larger (a body may be 256 KB): a signal also stops at this many bytes, so
-# that it stays under Temporal's 2 MB payload limit whatever the events weigh.
-MAX_SIGNAL_BYTES = 1_000_000
-LINGER_S = 0.02  # gather a little before the first signal of a quiet shard: fewer signals under load
+log = logging.getLogger("eventsync.router")
+ENSURE_EVERY_S = 30.0
 
 
-@dataclass
-class _Pending:
-    events: list[PlatformEvent]
-    done: asyncio.Future[None]
-    size: int  # bytes, about: what these events add to a signal
-
-
-def _size(events: list[PlatformEvent]) -> int:
-    return sum(len(json.dumps(e.data, separators=(",", ":"))) + 300 for e in events)
-
-
-@dataclass
-class _ShardSender:
-    queue: list[_Pending] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
-
-
-def flows_for(defs: Definitions, event: PlatformEvent) -> list[FlowDefinition]:
+def flows_for(flows: list[FlowDefinition], event: PlatformEvent) -> list[FlowDefinition]:
     """Flows that want this event at all; the finer decision (tags, filters) is made and recorded
-    in the workflow, so that `explain` can say why a record was skipped."""
+    at delivery, so that `explain` can say why a record was skipped."""
     return [
         f
-        for f in all_flows(defs)
+        for f in flows
         if f.enabled
         and f.source.account == event.account
         and event.type in f.source.events
@@ -61,110 +45,89 @@ def flows_for(defs: Definitions, event: PlatformEvent) -> list[FlowDefinition]:
     ]
 
 
+class EventTooOdd(ValueError):
+    """An event that parses but cannot be stored as JSON (lone surrogates, absurd nesting)."""
+
+
+def encode(event: PlatformEvent, keyring: Keyring | None) -> bytes:
+    try:
+        raw = event.model_dump_json().encode()
+    except Exception as err:  # noqa: BLE001 - pydantic's serializer errors have several types
+        raise EventTooOdd(f"event {event.id}: cannot be stored as JSON ({type(err).__name__})") from None
+    return seal(raw, keyring)
+
+
 class FlowRouter:
     def __init__(
-        self, client: Client, defs: Definitions, task_queue: str, linger_s: float = LINGER_S
+        self,
+        store: EventStore,
+        defs: Definitions,
+        task_queue: str,
+        client: Client | Callable[[], Awaitable[Client]] | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
-        self.linger_s = linger_s
-        self.client = client
+        self.store = store
         self.defs = defs
         self.task_queue = task_queue
-        self.senders: dict[tuple[str, int], _ShardSender] = {}
-        self.signals_sent = 0
-        # Built once per shard: validating a flow (and compiling its mapping) costs ~0.3 ms.
-        self._inputs: dict[tuple[int, int], FlowShardInput] = {}
+        self.keyring = keyring
+        self.appender = Appender(store)
+        # Built once: Touchpoint's flow is derived from its block, and per-event rebuilding would
+        # both cost time and defeat any cache keyed by the flow.
+        self.flows = all_flows(defs)
+        self.by_name = {f.name: f for f in self.flows}
+        self._client = client
+        self._ensured: dict[tuple[str, int], float] = {}
+        self._ensuring: set[asyncio.Task[None]] = set()
 
-    async def submit(self, events: list[PlatformEvent], body_bytes: int | None = None) -> int:
-        """Route events; return how many (flow, event) deliveries were accepted. Raises if Temporal
-        did not accept them (the caller answers 503 and the platform retries). `body_bytes`, the
-        size of the webhook body they came in, spares measuring them."""
-        per_event = body_bytes // len(events) + 300 if body_bytes and events else None
-        groups: dict[tuple[str, int], list[PlatformEvent]] = {}
-        flows = {f.name: f for f in all_flows(self.defs)}
+    def rows(self, events: list[PlatformEvent], flows: list[FlowDefinition] | None = None) -> list[NewEvent]:
+        out: list[NewEvent] = []
         for ev in events:
-            for f in flows_for(self.defs, ev):
-                groups.setdefault((f.name, shard_of(ev.record_key, f.shards)), []).append(ev)
-        loop = asyncio.get_running_loop()
-        waits: list[asyncio.Future[None]] = []
-        for key, evs in groups.items():
-            fut: asyncio.Future[None] = loop.create_future()
-            sender = self.senders.setdefault(key, _ShardSender())
-            size = per_event * len(evs) if per_event is not None else _size(evs)
-            sender.queue.append(_Pending(evs, fut, size))
-            waits.append(fut)
-            if sender.task is None or sender.task.done():
-                sender.task = asyncio.create_task(self._drain(flows[key[0]], key[1], sender))
-        if waits:
-            await asyncio.gather(*waits)
-        return sum(len(v) for v in groups.values())
+            targets = flows if flows is not None else flows_for(self.flows, ev)
+            if not targets:
+                continue
+            payload = encode(ev, self.keyring)
+            for f in targets:
+                out.append(
+                    NewEvent(f.name, shard_of(ev.record_key, f.shards), ev.id, ev.record_key, ev.sequence, payload)
+                )
+        return out
+
+    async def submit(self, events: list[PlatformEvent]) -> int:
+        """Store the events for every flow that wants them; return how many (flow, event) rows
+        that made. Raises StoreUnavailable if the store did not commit (the caller answers 503)."""
+        rows = self.rows(events)
+        await self.appender.append(rows)
+        self.stored(rows)
+        return len(rows)
 
     async def submit_replay(self, flow: FlowDefinition, events: list[PlatformEvent]) -> int:
-        """Route replayed events to one flow's shards, whatever their type (the same path after)."""
-        loop = asyncio.get_running_loop()
-        groups: dict[int, list[PlatformEvent]] = {}
-        for ev in events:
-            groups.setdefault(shard_of(ev.record_key, flow.shards), []).append(ev)
-        waits: list[asyncio.Future[None]] = []
-        for shard, evs in groups.items():
-            fut: asyncio.Future[None] = loop.create_future()
-            sender = self.senders.setdefault((flow.name, shard), _ShardSender())
-            sender.queue.append(_Pending(evs, fut, _size(evs)))
-            waits.append(fut)
-            if sender.task is None or sender.task.done():
-                sender.task = asyncio.create_task(self._drain(flow, shard, sender))
-        if waits:
-            await asyncio.gather(*waits)
+        """Store replayed events for one flow, whatever their type (the same path after)."""
+        rows = self.rows(events, [flow])
+        await self.appender.append(rows)
+        self.stored(rows)
         return len(events)
 
-    async def _drain(self, flow: FlowDefinition, shard: int, sender: _ShardSender) -> None:
-        # Each signal costs the server a workflow task; a few ms of gathering turns hundreds of
-        # one-event signals per second into tens of batched ones (docs/architecture.md).
-        await asyncio.sleep(self.linger_s)
-        while sender.queue:
-            take: list[_Pending] = []
-            n = size = 0
-            while sender.queue and (
-                not take
-                or (
-                    n + len(sender.queue[0].events) <= MAX_EVENTS_PER_SIGNAL
-                    and size + sender.queue[0].size <= MAX_SIGNAL_BYTES
-                )
-            ):
-                p = sender.queue.pop(0)
-                take.append(p)
-                n += len(p.events)
-                size += p.size
-            try:
-                await self._signal(flow, shard, [e for p in take for e in p.events])
-            except Exception as err:  # every waiter learns it: their HTTP answer becomes 503
-                for p in take:
-                    if not p.done.done():
-                        p.done.set_exception(err)
-                continue
-            for p in take:
-                if not p.done.done():
-                    p.done.set_result(None)
+    def stored(self, rows: list[NewEvent]) -> None:
+        """After a commit: make sure the shards that got events are running (off the request path)."""
+        if self._client is None or not rows:
+            return
+        shards = {(r.flow, r.shard) for r in rows}
+        now = time.monotonic()
+        due = [s for s in shards if now - self._ensured.get(s, -ENSURE_EVERY_S) >= ENSURE_EVERY_S]
+        for s in due:
+            self._ensured[s] = now
+            task = asyncio.create_task(self._start(s))
+            self._ensuring.add(task)
+            task.add_done_callback(self._ensuring.discard)
 
-    async def _signal(self, flow: FlowDefinition, shard: int, events: list[PlatformEvent]) -> None:
-        inp = self._inputs.get((id(flow), shard))
-        if inp is None or inp.flow is not flow:
-            conn = self.defs.connection(flow.destination.connection)
-            platform = self.defs.connection(flow.source.connection) if flow.source.connection else None
-            inp = FlowShardInput(flow=flow, connection=conn, shard=shard, platform=platform)
-            self._inputs[(id(flow), shard)] = inp
-        await self.client.start_workflow(
-            FlowShardWorkflow.run,
-            inp,
-            id=workflow_id(flow.name, shard),
-            task_queue=self.task_queue,
-            start_signal="events",
-            start_signal_args=[EventBatch(events=events)],
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.KIND, "flow"),
-                    SearchAttributePair(sa.NAME, flow.name),
-                    SearchAttributePair(sa.ACCOUNT, flow.source.account),
-                ]
-            ),
-        )
-        self.signals_sent += 1
+    async def _start(self, key: tuple[str, int]) -> None:
+        flow = self.by_name.get(key[0])
+        if flow is None:
+            return
+        try:
+            c = self._client
+            client = c if isinstance(c, Client) else await c()  # type: ignore[misc]
+            await ensure_shard(client, self.defs, flow, key[1], self.task_queue)
+        except Exception as err:  # noqa: BLE001 - the events are stored; the worker's keeper starts it
+            self._ensured.pop(key, None)
+            log.warning("could not start shard %s/%d: %s (the worker starts it)", key[0], key[1], type(err).__name__)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -17,6 +18,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from eventsync.keyring import KEYS_ENV, KEYS_FILE_ENV
+from eventsync.store.sql import STORE_ENV
 from worker.converter import data_converter
 from workflows import search_attributes as sa
 
@@ -28,6 +30,12 @@ TEST_CODEC_KEYS = (
 )
 if not os.environ.get(KEYS_FILE_ENV):
     os.environ.setdefault(KEYS_ENV, TEST_CODEC_KEYS)
+
+# One event store for the whole session (Signal flows), which every receiver, worker and CLI
+# subprocess of the suite finds through the environment, as processes started from one folder do.
+if not os.environ.get(STORE_ENV):
+    _store_dir = Path(tempfile.mkdtemp(prefix="eventsync-store-"))
+    os.environ[STORE_ENV] = "sqlite:///" + str(_store_dir / "events.sqlite3")
 
 # Low so that continue-as-new paths run in ordinary tests (the server default is 4096).
 SUGGEST_CONTINUE_AS_NEW_AT = 200

@@ -13,6 +13,21 @@ from temporalio.worker import Worker
 from activities import context
 from eventsync.definitions import Definitions
 from worker import registry
+from worker.keeper import Keeper
+
+
+class EventsyncWorker(Worker):
+    """A Temporal worker that also runs the Signal keeper (worker/keeper.py) while it runs."""
+
+    keeper: Keeper | None = None
+
+    async def run(self) -> None:
+        task = asyncio.create_task(self.keeper.run()) if self.keeper is not None else None
+        try:
+            await super().run()
+        finally:
+            if task is not None:
+                task.cancel()
 
 
 def build_worker(
@@ -22,11 +37,12 @@ def build_worker(
     workflows: Sequence[type] | None = None,
     activities: Sequence[Any] | None = None,
     definitions: Definitions | None = None,
+    keeper: bool = True,
     **options: Any,
 ) -> Worker:
     # The worker resolves every connection, flow and fetch by name from its own definitions.
     context.register(task_queue, definitions)
-    return Worker(
+    worker = EventsyncWorker(
         client,
         task_queue=task_queue,
         workflows=list(workflows if workflows is not None else registry.workflows()),
@@ -34,6 +50,9 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=8),
         **options,
     )
+    if keeper and definitions is not None:
+        worker.keeper = Keeper(client, definitions, task_queue)
+    return worker
 
 
 async def run_worker(

@@ -11,11 +11,13 @@ from typing import Any
 from activities import connections as connection_activities
 from activities import fetch as fetch_activities
 from activities import flow as flow_activities
+from activities import flow_legacy as flow_legacy_activities
 from activities import smoke as smoke_activities
 from activities import touchpoint as touchpoint_activities
 from workflows.connection_check import ConnectionCheckWorkflow
 from workflows.fetch import FetchWorkflow
-from workflows.flow import FlowShardWorkflow
+from workflows.flow import SignalShardWorkflow
+from workflows.flow_legacy import FlowShardWorkflow
 from workflows.smoke import SmokeWorkflow
 from workflows.touchpoint import TouchpointReprocessWorkflow
 
@@ -24,14 +26,17 @@ TASK_QUEUE = "eventsync"
 WORKFLOWS: list[type] = [
     SmokeWorkflow,
     ConnectionCheckWorkflow,
-    FlowShardWorkflow,
+    SignalShardWorkflow,
+    FlowShardWorkflow,  # draining first-design shards only (workflows/flow_legacy.py)
     TouchpointReprocessWorkflow,
     FetchWorkflow,
 ]
 ACTIVITIES: list[Callable[..., Any]] = [
     smoke_activities.ping,
     connection_activities.test_connection,
-    flow_activities.deliver,
+    flow_activities.pump,
+    flow_activities.operate,
+    flow_legacy_activities.deliver,
     touchpoint_activities.resolve,
     touchpoint_activities.page,
     fetch_activities.fetch_page,

@@ -1,10 +1,12 @@
-"""Flow shard workflows: one per (flow, shard), fed by signals carrying batches of events.
+"""Signal shard workflows (type `SignalShard`): one per (flow, shard), carrying offsets, not events.
 
-Per-record order: a record's events wait in its own queue; only its head is ever in flight, so
-nothing overtakes. Dedupe: by event id (ShardState.seen). Decisions: ShardState.decisions, read by
-the `explain` query. Parking: a rejected or exhausted record stays parked (its later events held)
-until a `retry` or `discard` signal. The run continues-as-new before history or signal limits and
-finishes after `idle_finish_s` with nothing queued or parked. See docs/architecture.md.
+Events live in the event store (eventsync/store). A shard's workflow runs the delivery loop as a
+long activity (`signal.pump`) that reads, delivers and settles many batches before it reports
+back: the offset every event at or below which is settled, counts, and the records it parked.
+The workflow keeps only that (a few KB whatever the backlog), shows parked records as search
+attributes, sleeps on a durable timer while the destination is down or out of quota, and runs
+operators' `retry`/`discard` signals (who and why stay in its history) against the store.
+It rolls over (continue-as-new) every few hundred activities; its state is tiny.
 """
 
 from __future__ import annotations
@@ -13,54 +15,47 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.flow import DeliverInput, DeliverResult, deliver
-    from eventsync.definitions.connections import Connection
-    from eventsync.definitions.flows import FlowDefinition
-    from eventsync.signal.destinations import adapter_for, effective_limits
-    from eventsync.signal.events import PlatformEvent
-    from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
-    from eventsync.signal.timeline import Bucket
+    from activities.context import UNKNOWN_NAME
+    from activities.flow import OperateInput, OperateResult, ParkedInfo, PumpInput, PumpResult, operate, pump
     from workflows import search_attributes as sa
 
-MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches grow with load
-MAX_SIGNALS_PER_RUN = 4_000  # the server's cap is 10,000 per execution: stay far below it
-MAX_HISTORY_EVENTS = 8_000  # in case the server's suggestion is configured higher
-MAX_PARKED_IN_SEARCH = 100
-# The state a run carries into the next one is one payload (2 MB hard limit, PayloadsTooLarge
-# fails the task for good). A burst can queue thousands of events (~1.3 KB each) in a shard, so
-# a roll-over waits, delivering, until the state fits this budget; only near the history's own
-# hard limits (51,200 events / 50 MB) does it go regardless.
-CARRY_BUDGET_BYTES = 1_500_000
-MUST_GO_HISTORY_EVENTS = 40_000
-MUST_GO_HISTORY_BYTES = 40_000_000
-MUST_GO_SIGNALS = 9_000
-PATCH_CARRY_FITS = "carry-fits-before-continue-as-new"
-# A continue-as-new that a new signal beats is refused; the worker then evicts the run and
-# replays its whole history (~0.3 s per MB here), and every event queued in the shard waits for
-# it. Rolling over by size keeps that stall short; a quiet shard also rolls over early, when
-# its carried state is smallest, so the next burst starts on a short history.
-ROLL_HISTORY_BYTES = 1_000_000
-ROLL_IDLE_HISTORY_BYTES = 250_000
-PATCH_ROLL_BY_SIZE = "roll-over-by-history-size"
-RECORDS_REFRESH_S = 5.0
+PUMP_BUDGET_S = 30.0
+ROLL_OVER_EVENTS = 2_000  # history events per run; every pump costs ~6
+MAX_RECORDS_SHOWN = 100
 
 
-class FlowShardInput(BaseModel):
-    flow: FlowDefinition
-    connection: Connection
+class ShardInput(BaseModel):
+    flow: str  # a name: the worker delivers with its own definition of it
     shard: int
-    state: ShardState | None = None
-    platform: Connection | None = None
+    account: str = ""  # shown in the Web UI (search attribute)
+    task_queue: str | None = None  # the flow connection's delivery queue, if it pins one
+    state: ShardLog | None = None
 
 
-class EventBatch(BaseModel):
-    events: list[PlatformEvent]
+class Totals(BaseModel):
+    delivered: int = 0
+    skipped: int = 0
+    retried: int = 0
+    parked: int = 0
+    batches: int = 0
+
+
+class ShardLog(BaseModel):
+    """All a shard carries across continue-as-new."""
+
+    offset: int = 0
+    totals: Totals = Field(default_factory=Totals)
+    parked: list[ParkedInfo] = Field(default_factory=list)  # the first MAX_RECORDS_SHOWN
+    parked_count: int = 0
+    shard_failures: int = 0
+    paused_until: float = 0.0
+    paused_reason: str = ""
 
 
 class OperatorAction(BaseModel):
@@ -72,221 +67,155 @@ class OperatorAction(BaseModel):
 class ShardSummary(BaseModel):
     flow: str
     shard: int
-    pending: int
-    parked: dict[str, Parked]
-    counters: Counters
-    timeline: list[Bucket] = []  # counts per minute (the metrics dashboard)
-    waiting_until: float | None = None  # paused for an account quota reset (epoch seconds)
+    offset: int
+    parked: dict[str, ParkedInfo]
+    parked_count: int
+    totals: Totals
+    waiting_until: float | None = None  # paused: destination down or out of quota (epoch seconds)
     waiting_reason: str = ""
 
 
-@workflow.defn(name="FlowShard")
-class FlowShardWorkflow:
+ShardInput.model_rebuild()
+
+
+@workflow.defn(name="SignalShard")
+class SignalShardWorkflow:
     @workflow.init
-    def __init__(self, inp: FlowShardInput) -> None:
+    def __init__(self, inp: ShardInput) -> None:
         self.inp = inp
-        self.state = inp.state or ShardState()
-        self.dirty = True
-        self.signals = 0
-        self.parked_shown: list[str] = []
-        self.parked_flag = False
-        self.paused_shown = False
-        self.event_shown = ""
-        self.last_event_code = ""
-        self.records_shown_at = 0.0
-        self.carry_checked: tuple[int, bool] | None = None  # (pending when measured, fits)
-        self.started_size = workflow.info().get_current_history_size()
-
-    # ---- messages -------------------------------------------------------------------------------
-
-    @workflow.signal(name="events")
-    def on_events(self, batch: EventBatch) -> None:
-        self.signals += 1
-        self.state.add(batch.events, self._now())
-        if batch.events and batch.events[-1].event_code:
-            self.last_event_code = batch.events[-1].event_code
-        self.dirty = True
+        self.log = inp.state or ShardLog()
+        self.actions: list[tuple[str, OperatorAction]] = []
+        self.shown: tuple[str, tuple[str, ...]] | None = None
 
     @workflow.signal(name="retry")
     def on_retry(self, action: OperatorAction) -> None:
-        self.signals += 1
-        self.state.retry(action.record, action.by, action.reason, self._now())
-        self.dirty = True
+        self.actions.append(("retry", action))
 
     @workflow.signal(name="discard")
     def on_discard(self, action: OperatorAction) -> None:
-        self.signals += 1
-        self.state.discard(action.record, action.by, action.reason, self._now())
-        self.dirty = True
+        self.actions.append(("discard", action))
 
-    @workflow.query(name="explain")
-    def explain(self, record: str) -> list[DecisionEntry]:
-        return self.state.explain(record)
+    @workflow.signal(name="wake")
+    def on_wake(self) -> None:
+        """Sent when a shard is started for new events; a running shard needs nothing."""
 
     @workflow.query(name="summary")
     def summary(self) -> ShardSummary:
+        paused = self.log.paused_until > workflow.now().timestamp()
         return ShardSummary(
-            flow=self.inp.flow.name,
+            flow=self.inp.flow,
             shard=self.inp.shard,
-            pending=self.state.pending(),
-            parked=dict(self.state.parked),
-            counters=self.state.counters,
-            timeline=self.state.timeline.buckets,
-            waiting_until=self.state.paused_until if self.state.paused(self._now()) else None,
-            waiting_reason=self.state.paused_reason if self.state.paused(self._now()) else "",
+            offset=self.log.offset,
+            parked={p.record: p for p in self.log.parked},
+            parked_count=self.log.parked_count,
+            totals=self.log.totals,
+            waiting_until=self.log.paused_until if paused else None,
+            waiting_reason=self.log.paused_reason if paused else "",
         )
 
-    # ---- main loop ------------------------------------------------------------------------------
+    def _show(self) -> None:
+        paused = self.log.paused_until > workflow.now().timestamp()
+        status = "waiting" if paused else "parked" if self.log.parked_count else "running"
+        records = tuple(p.record for p in self.log.parked[:MAX_RECORDS_SHOWN])
+        if self.shown == (status, records):
+            return
+        self.shown = (status, records)
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.STATUS.value_set(status),
+            sa.RECORDS.value_set(list(records)) if records else sa.RECORDS.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
 
-    def _now(self) -> float:
-        return workflow.now().timestamp()
+    async def _operate(self, kind: str, action: OperatorAction) -> None:
+        result: OperateResult = await workflow.execute_activity(
+            operate,
+            OperateInput(
+                flow=self.inp.flow, shard=self.inp.shard, action=kind, record=action.record,
+                by=action.by, reason=action.reason,
+            ),
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+        )
+        self.log.parked, self.log.parked_count = result.parked, result.parked_count
+        if kind == "retry" and action.record is None:
+            # "Go" from an operator after a quota reset or an outage: no need to wait for our timer.
+            self.log.paused_until, self.log.shard_failures = 0.0, 0
+        self._show()
 
-    def _must_roll_over(self, idle: bool) -> bool:
-        info = workflow.info()
-        if (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > MAX_HISTORY_EVENTS
-            or self.signals > MAX_SIGNALS_PER_RUN
-        ):
-            return True
-        # Growth since the run began: the carried state alone must never trigger a roll-over.
-        grown = info.get_current_history_size() - self.started_size
-        return grown > (ROLL_IDLE_HISTORY_BYTES if idle else ROLL_HISTORY_BYTES) and workflow.patched(
-            PATCH_ROLL_BY_SIZE
+    async def _pump(self) -> PumpResult:
+        return await workflow.execute_activity(
+            pump,
+            PumpInput(flow=self.inp.flow, shard=self.inp.shard, shard_failures=self.log.shard_failures,
+                      budget_s=PUMP_BUDGET_S),
+            task_queue=self.inp.task_queue,
+            start_to_close_timeout=timedelta(seconds=PUMP_BUDGET_S + 120),
+            heartbeat_timeout=timedelta(seconds=10),
+            # The store or the worker being down is waited out, forever: events are safe in the
+            # store, and a shard that gave up would strand them.
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
         )
 
-    def _carry_fits(self) -> bool:
-        """Whether the state fits the continue-as-new payload budget (measured again only once
-        the queue has shrunk by a quarter: serializing a large state is not free)."""
-        info = workflow.info()
-        if (
-            info.get_current_history_length() > MUST_GO_HISTORY_EVENTS
-            or info.get_current_history_size() > MUST_GO_HISTORY_BYTES
-            or self.signals > MUST_GO_SIGNALS
-        ):
-            return True
-        pending = self.state.pending()
-        if self.carry_checked is not None:
-            at, fits = self.carry_checked
-            if fits and pending <= at:
-                return True
-            if not fits and pending > at * 3 // 4:
-                return False
-        fits = len(self.state.model_dump_json()) <= CARRY_BUDGET_BYTES
-        self.carry_checked = (pending, fits)
-        return fits
-
-    async def _deliver(self, batch: list[PlatformEvent]) -> None:
-        try:
-            result: DeliverResult = await workflow.execute_activity(
-                deliver,
-                DeliverInput(
-                    flow=self.inp.flow,
-                    connection=self.inp.connection,
-                    events=batch,
-                    platform=self.inp.platform,
-                ),
-                # None: this run's own task queue. A connection may pin its deliveries to a queue
-                # of their own, so one worker paces the vendor's account limit for everyone.
-                task_queue=self.inp.connection.task_queue,
-                start_to_close_timeout=timedelta(seconds=60),
-                heartbeat_timeout=timedelta(seconds=5),
-                retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)),
-            )
-            outcomes = result.outcomes
-        except ActivityError as err:
-            # The activity itself broke (not a destination answer): back off every record of the
-            # batch and try again; order holds because each record's head stays at the head.
-            outcomes = [
-                EventOutcome(
-                    event_id=e.id, record_key=e.record_key, outcome="retry", detail=str(err.cause or err)
-                )
-                for e in batch
-            ]
-        self.state.settle(batch, outcomes, self._now(), self.inp.flow.batching.max_attempts)
-        self.dirty = True
-
-    def _show_status(self) -> None:
-        # Records findable in the Web UI: the parked ones first, then those waiting to go out.
-        parked = sorted(self.state.parked)[:MAX_PARKED_IN_SEARCH]
-        waiting = sorted(r for r in self.state.queues if r not in self.state.parked)
-        shown = (parked + waiting)[:MAX_PARKED_IN_SEARCH]
-        updates: list[SearchAttributeUpdate[Any]] = []
-        stale = self._now() - self.records_shown_at >= RECORDS_REFRESH_S
-        if self.last_event_code != self.event_shown and (stale or not self.event_shown):
-            self.event_shown = self.last_event_code
-            updates.append(sa.EVENT.value_set(self.event_shown))
-        # A quota pause (Marketo 607, HubSpot DAILY, ...) shows as its own status until it ends.
-        paused = self.state.paused(self._now())
-        # Waiting records change with every batch: refresh them at most every few seconds, so
-        # search-attribute upserts do not grow the history at full throughput.
-        if (
-            paused != self.paused_shown
-            or bool(parked) != self.parked_flag
-            or parked != self.parked_shown[: len(parked)]
-            or (stale and shown != self.parked_shown)
-        ):
-            self.records_shown_at = self._now()
-            self.parked_shown = shown
-            self.parked_flag = bool(parked)
-            self.paused_shown = paused
-            status = "waiting_quota" if paused else "parked" if parked else "running"
-            updates += [
-                sa.STATUS.value_set(status),
-                sa.RECORDS.value_set(shown) if shown else sa.RECORDS.value_unset(),
-            ]
-        if updates:
-            workflow.upsert_search_attributes(updates)
+    async def _drain_actions(self) -> None:
+        while self.actions:
+            kind, action = self.actions.pop(0)
+            await self._operate(kind, action)
 
     @workflow.run
-    async def run(self, inp: FlowShardInput) -> ShardSummary:
+    async def run(self, inp: ShardInput) -> ShardSummary:
         workflow.upsert_search_attributes(
-            [
-                sa.KIND.value_set("flow"),
-                sa.NAME.value_set(inp.flow.name),
-                sa.ACCOUNT.value_set(inp.flow.source.account),
-                sa.STATUS.value_set("running"),
-            ]
+            [sa.KIND.value_set("flow"), sa.NAME.value_set(inp.flow), sa.ACCOUNT.value_set(inp.account)]
         )
-        self.parked_shown = []
-        self._show_status()
-        limit = effective_limits(adapter_for(inp.flow.destination.kind), inp.flow).batch_size
-        in_flight: set[asyncio.Task[None]] = set()
+        self._show()
         while True:
-            rolling = self._must_roll_over(idle=self.state.idle() and not in_flight)
-            if rolling and not self._carry_fits() and workflow.patched(PATCH_CARRY_FITS):
-                rolling = False  # keep delivering until the carried queue is small enough
-            self.dirty = False
-            while not rolling and len(in_flight) < MAX_BATCHES_IN_FLIGHT:
-                batch = self.state.take_batch(self._now(), limit)
-                if not batch:
-                    break
-                task = asyncio.create_task(self._deliver(batch))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-            self._show_status()
-            if rolling and not in_flight:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    FlowShardInput(
-                        flow=inp.flow,
-                        connection=inp.connection,
-                        shard=inp.shard,
-                        state=self.state,
-                        platform=inp.platform,
-                    )
-                )
-            if self.state.idle() and not in_flight:
+            await self._drain_actions()
+            now = workflow.now().timestamp()
+            if self.log.paused_until > now:
+                self._show()
                 try:
-                    await workflow.wait_condition(lambda: self.dirty, timeout=inp.flow.idle_finish_s)
+                    await workflow.wait_condition(
+                        lambda: bool(self.actions), timeout=self.log.paused_until - now
+                    )
                 except TimeoutError:
-                    if self.state.idle():
-                        workflow.upsert_search_attributes([sa.STATUS.value_set("done")])
-                        return self.summary()
+                    pass
                 continue
-            wake = self.state.next_wake()
-            timeout = None if wake is None else max(0.001, wake - self._now())
+            task = asyncio.ensure_future(self._pump())
+            while not task.done():
+                await workflow.wait_condition(lambda t=task: t.done() or bool(self.actions))  # type: ignore[misc]
+                await self._drain_actions()
             try:
-                await workflow.wait_condition(lambda: self.dirty, timeout=timeout)
-            except TimeoutError:
-                pass
+                result = task.result()
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.type == UNKNOWN_NAME:
+                    # The flow is gone from the worker's definitions: nothing here can deliver it.
+                    workflow.upsert_search_attributes([sa.STATUS.value_set("removed")])
+                    workflow.logger.warning("flow shard ends: %s", cause.message)
+                    return self.summary()
+                raise
+            self._record(result)
+            self._show()
+            if workflow.info().is_continue_as_new_suggested() or (
+                workflow.info().get_current_history_length() > ROLL_OVER_EVENTS
+            ):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self.actions:
+                    workflow.continue_as_new(
+                        ShardInput(flow=inp.flow, shard=inp.shard, account=inp.account,
+                                   task_queue=inp.task_queue, state=self.log)
+                    )
+
+    def _record(self, r: PumpResult) -> None:
+        t = self.log.totals
+        t.delivered += r.delivered
+        t.skipped += r.skipped
+        t.retried += r.retried
+        t.parked += len(r.newly_parked)
+        t.batches += r.batches
+        self.log.offset = max(self.log.offset, r.offset)
+        self.log.parked, self.log.parked_count = r.parked, r.parked_count
+        self.log.shard_failures = r.shard_failures
+        if r.pause_s > 0:
+            self.log.paused_until = workflow.now().timestamp() + r.pause_s
+            self.log.paused_reason = r.pause_reason
+        else:
+            self.log.paused_reason = ""

@@ -1,7 +1,9 @@
 """`eventsync retry-queue list|retry|discard`, `eventsync explain`, `eventsync replay`.
 
-Each talks to the flow shard workflows through signals and queries; docs/flows.md gives the
-`temporal` CLI equivalent of every action.
+What happened to each event is in the event store (eventsync/store), so `retry-queue list` and
+`explain` read it there and answer whatever state a workflow is in. `retry` and `discard` are
+signals to the shard workflows holding the records, so who and why stay in Temporal's history;
+the shard applies them to the store. docs/flows.md gives the `temporal` CLI equivalent of each.
 """
 
 from __future__ import annotations
@@ -9,88 +11,60 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import re
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from client.commands.common import definitions_option, load
-from client.queries import NoAnswer, ask
 from eventsync.definitions import Definitions
 from eventsync.http import ConnectionPool
 from eventsync.signal.events import PlatformEvent
-from workflows.flow import FlowShardWorkflow, OperatorAction, ShardSummary
+from eventsync.signal.sharding import workflow_id
+from eventsync.store import ParkedRecord, open_store
+from eventsync.store.watch import in_thread
+from workflows.flow import OperatorAction, SignalShardWorkflow
 
 REPLAY_CHUNK = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _q(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def clean(text: str) -> str:
+    """Vendor text as it may be printed: control characters (a terminal's escapes) made visible."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-async def shard_ids(client: Client, flow: str | None, running_only: bool = True) -> list[str]:
-    query = "EventsyncKind='flow'"
-    if flow:
-        query += f" AND EventsyncName={_q(flow)}"
-    if running_only:
-        query += " AND ExecutionStatus='Running'"
-    ids: list[str] = []
-    async for wf in client.list_workflows(query, limit=1000):
-        if wf.id not in ids:
-            ids.append(wf.id)
-    return sorted(ids)
-
-
-async def parked(client: Client, flow: str | None) -> list[ShardSummary]:
-    out = []
-    for wid in await shard_ids(client, flow):
-        s: ShardSummary = await ask(client.get_workflow_handle(wid), FlowShardWorkflow.summary)
-        if s.parked:
-            out.append(s)
-    return out
+async def parked(flow: str | None = None) -> list[ParkedRecord]:
+    """The retry queue: every parked record (of one flow, or of all), oldest first."""
+    return await in_thread(open_store().parked, flow, None, 10_000)
 
 
 async def operate(
     client: Client, action: str, flow: str | None, record: str | None, by: str, reason: str
 ) -> int:
-    """Send `retry` or `discard` to every running shard of the flow (or of every flow); a shard
-    not holding the record ignores it. Returns how many shards were told."""
-    ids = await shard_ids(client, flow)
-    sig = FlowShardWorkflow.on_retry if action == "retry" else FlowShardWorkflow.on_discard
+    """Send `retry` or `discard` to each shard workflow holding a parked record of the flow (or of
+    every flow); `record` narrows to one. Returns how many shards were told."""
+    shards = sorted({(p.flow, p.shard) for p in await parked(flow) if record is None or p.record_key == record})
+    sig = SignalShardWorkflow.on_retry if action == "retry" else SignalShardWorkflow.on_discard
     await asyncio.gather(
         *(
-            client.get_workflow_handle(w).signal(sig, OperatorAction(record=record, by=by, reason=reason))
-            for w in ids
+            client.get_workflow_handle(workflow_id(f, n)).signal(
+                sig, OperatorAction(record=record, by=by, reason=reason)
+            )
+            for f, n in shards
         )
     )
-    return len(ids)
+    return len(shards)
 
 
-async def explain(client: Client, flow: str, record: str) -> list[dict[str, Any]]:
-    """Decisions about one record across the flow's shard runs (running and recently finished)."""
-    query = f"EventsyncKind='flow' AND EventsyncName={_q(flow)}"
-    seen: set[tuple[str, str, float]] = set()
-    entries: list[dict[str, Any]] = []
-    async for wf in client.list_workflows(query, limit=50):
-        if wf.status not in (
-            WorkflowExecutionStatus.RUNNING,
-            WorkflowExecutionStatus.COMPLETED,
-            WorkflowExecutionStatus.CONTINUED_AS_NEW,
-        ):
-            continue
-        try:
-            got = await ask(client.get_workflow_handle(wf.id, run_id=wf.run_id), FlowShardWorkflow.explain, record)
-        except (NoAnswer, RPCError):  # a run that cannot be queried (no worker) has nothing to add
-            continue
-        for e in got:
-            key = (e.event_id, e.decision, e.at)
-            if key not in seen:
-                seen.add(key)
-                entries.append({"shard": wf.id, **e.model_dump()})
-    return sorted(entries, key=lambda e: e["at"])
+async def explain(flow: str, record: str) -> list[dict[str, Any]]:
+    """Every decision kept about one record of a flow, oldest first, then what still waits."""
+    got = await in_thread(open_store().decisions, flow, record)
+    return [asdict(d) for d in got]
 
 
 def _when(ts: float) -> str:
@@ -106,26 +80,17 @@ def retry_queue() -> None:
 @click.option("--flow", help="only this flow")
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(flow: str | None, as_json: bool) -> None:
-    async def go() -> list[ShardSummary]:
-        from worker.connect import connect
-
-        return await parked(await connect(), flow)
-
-    shards = asyncio.run(go())
-    rows = [
-        {"flow": s.flow, "shard": s.shard, "record": r, **p.model_dump()}
-        for s in shards
-        for r, p in s.parked.items()
-    ]
+    rows = [asdict(p) for p in asyncio.run(parked(flow))]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
         click.echo("retry queue is empty")
     for row in rows:
+        held = f", {row['held']} later event(s) held" if row["held"] else ""
         click.echo(
-            f"{row['flow']}  {row['record']}  since {_when(row['since'])}  event {row['event_id']}  "
-            f"attempts {row['attempts']}: {row['reason']}"
+            f"{row['flow']}  {clean(row['record_key'])}  since {_when(row['since'])}  event {clean(row['event_id'])}  "
+            f"attempts {row['attempts']}{held}: {clean(row['reason'])}"
         )
 
 
@@ -146,6 +111,11 @@ def _action(action: str) -> click.Command:
             return await operate(await connect(), action, flow, record, by, reason)
 
         n = asyncio.run(go())
+        if n == 0:
+            what = f"record {record!r}" if record else "records"
+            raise click.ClickException(
+                f"no parked {what}{f' in flow {flow!r}' if flow else ''}: see `eventsync retry-queue list`"
+            )
         click.echo(f"{action} sent to {n} shard workflow(s)")
 
     cmd.help = {
@@ -166,19 +136,14 @@ retry_queue.add_command(_action("discard"))
 def explain_cmd(flow: str, record: str, as_json: bool) -> None:
     """Why a record did or did not reach the destination: each decision, in order."""
 
-    async def go() -> list[dict[str, Any]]:
-        from worker.connect import connect
-
-        return await explain(await connect(), flow, record)
-
-    entries = asyncio.run(go())
+    entries = asyncio.run(explain(flow, record))
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
     if not entries:
         click.echo(f"flow {flow}: nothing known about record {record} (never received, or older than kept)")
     for e in entries:
-        click.echo(f"{_when(e['at'])}  {e['event_type'] or '-'}  {e['event_id']}\n    {describe(e)}")
+        click.echo(f"{_when(e['at'])}  {e['event_type'] or '-'}  {clean(e['event_id'])}\n    {clean(describe(e))}")
 
 
 def describe(e: dict[str, Any]) -> str:
@@ -208,6 +173,8 @@ def describe(e: dict[str, Any]) -> str:
         return f"{kind} by {e.get('by') or '?'}" + (f": {detail}" if detail else "")
     if kind == "duplicate":
         return "duplicate delivery of an event already received: ignored"
+    if kind == "queued":
+        return "stored, waiting for its turn (the record's earlier events go first)"
     return f"{kind} {answer} {detail}".strip()
 
 
@@ -235,7 +202,9 @@ async def replay(
     pool = pool or ConnectionPool()
     try:
         platform = pool.client(defs.connection(flow.source.connection))
-        router = FlowRouter(client, defs, task_queue)
+        from eventsync.keyring import keyring_from_env
+
+        router = FlowRouter(open_store(), defs, task_queue, client=client, keyring=keyring_from_env())
         sent = 0
         chunk: list[PlatformEvent] = []
         async for ev in replay_events(flow, platform, after, before, event_codes):

@@ -136,7 +136,9 @@ async def _dev(
     queues = sorted({c.task_queue for c in defs.connections if c.task_queue} - {TASK_QUEUE}) if defs else []
     async with contextlib.AsyncExitStack() as workers:
         for queue in [TASK_QUEUE, *queues]:
-            await workers.enter_async_context(build_worker(client, queue, definitions=defs))
+            await workers.enter_async_context(
+                build_worker(client, queue, definitions=defs, keeper=queue == TASK_QUEUE)
+            )
         if queues:
             click.echo(f"  delivery queues: {', '.join(queues)}")
         if defs is not None:
@@ -289,6 +291,10 @@ def dev(
         _dev_keys(state_dir)
     except ValueError as err:  # KeyringError: a bad EVENTSYNC_CODEC_KEYS[_FILE]
         fail(str(err))
+    # The event store beside the dev server's database; commands run from this folder find it.
+    from eventsync.store.sql import STORE_ENV
+
+    os.environ.setdefault(STORE_ENV, "sqlite:///" + str((state_dir / "events.sqlite3").resolve()))
     ui_codec = ["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port and ui_port else []
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None, extra_args=ui_codec)
     try:

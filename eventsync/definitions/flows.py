@@ -131,8 +131,16 @@ class Batching(Strict):
     batch_size: int | None = Field(None, ge=1, le=1000)
     max_concurrency: int | None = Field(None, ge=1, le=100)
     calls_per_second: float | None = Field(None, gt=0)
-    max_attempts: int = Field(
-        12, ge=1, description="retryable failures before a record parks (backoff 1 s doubling to 60 s)"
+    max_attempts: int | None = Field(
+        None,
+        ge=1,
+        description="also park a record after this many failed attempts (default: only the retry window)",
+    )
+    retry_window_s: float = Field(
+        86_400.0,
+        gt=0,
+        description="how long retryable failures (5xx, 429, timeouts, connection errors) are retried, "
+        "with capped backoff, before the record parks; permanent failures park at once",
     )
 
 
@@ -152,13 +160,18 @@ class FlowDefinition(Strict):
     destination: Destination
     batching: Batching = Field(
         default_factory=lambda: Batching(
-            batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=12
+            batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=None, retry_window_s=86_400.0
         )
     )
     shards: int = Field(
         8, ge=1, le=256, description="workflows the flow is spread over (by record key); fixed once running"
     )
-    idle_finish_s: float = Field(300.0, gt=0, description="a shard with nothing to do finishes after this")
+    idle_finish_s: float = Field(
+        300.0,
+        gt=0,
+        description="an idle shard's delivery loop reports back to its workflow at least this often "
+        "(shards no longer finish: they wait for the event store at no cost)",
+    )
 
     @model_validator(mode="after")
     def _compiles(self) -> FlowDefinition:

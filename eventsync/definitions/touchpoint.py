@@ -77,7 +77,9 @@ class TouchpointDefinition(Strict):
     registrants: bool = True
     sessions: bool = True
     shards: int = Field(4, ge=1, le=256, description="flow workflows the real-time sync is spread over")
-    max_attempts: int = Field(12, ge=1, description="retryable failures before a record parks")
+    max_attempts: int | None = Field(
+        None, ge=1, description="also park after this many failed attempts (default: the 24 h retry window only)"
+    )
     idle_finish_s: float = Field(300.0, gt=0)
     page_size: int = Field(100, ge=1, le=1000, description="platform page size for reprocess")
     reread: bool = Field(

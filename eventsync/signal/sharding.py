@@ -11,6 +11,11 @@ def shard_of(record_key: str, shards: int) -> int:
 
 
 def workflow_id(flow: str, shard: int) -> str:
+    return f"signal/{flow}/shard-{shard}"
+
+
+def legacy_workflow_id(flow: str, shard: int) -> str:
+    """The id of a first-design `FlowShard` run (still draining after an upgrade)."""
     return f"flow/{flow}/shard-{shard}"
 
 

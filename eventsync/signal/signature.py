@@ -17,6 +17,7 @@ SIGNATURE_HEADER = "X-Platform-Signature"
 SIGNATURE_PREFIX = "v1="
 PLATFORM_PREFIX = "sha256="
 TOLERANCE_S = 300
+FUTURE_TOLERANCE_S = 60  # clocks drift a little; a delivery stamped further ahead is refused
 
 
 class SignatureError(Exception):
@@ -67,19 +68,24 @@ class Verifier:
             ok |= hmac.compare_digest(sign(secret, ts, body).encode(), given.encode())
         if not ok:
             raise SignatureError("bad", "signature does not match the body and timestamp")
-        if abs(now - ts) > self.tolerance_s:
+        if now - ts > self.tolerance_s or ts - now > min(self.tolerance_s, FUTURE_TOLERANCE_S):
             raise SignatureError(
-                "stale", f"timestamp is {int(now - ts)} s from now (tolerance {self.tolerance_s} s)"
+                "stale",
+                f"timestamp is {int(now - ts)} s from now (tolerance {self.tolerance_s} s past, "
+                f"{min(self.tolerance_s, FUTURE_TOLERANCE_S)} s ahead)",
             )
         if given in self._seen:
             raise SignatureError("replayed", "this signed delivery was already accepted")
 
-    def accepted(self, signature: str, now: float) -> None:
+    def accepted(self, signature: str, now: float, timestamp: str | None = None) -> None:
         """Remember a delivery only once it was durably accepted: a retry of one we failed must pass."""
         key = signature.strip()
         if key.startswith(PLATFORM_PREFIX):  # remembered as verify() compares it
             key = SIGNATURE_PREFIX + key[len(PLATFORM_PREFIX) :]
-        self._seen[key] = int(now)
+        # Remembered by the delivery's own stamp when it is ahead of us: it stays valid that long.
+        stamp = int(timestamp) if timestamp and timestamp.lstrip("-").isdigit() else int(now)
+        self._seen[key] = max(int(now), stamp)
+        self._seen.move_to_end(key)
         horizon = now - self.tolerance_s
         while self._seen and (len(self._seen) > self.remember or next(iter(self._seen.values())) < horizon):
             self._seen.popitem(last=False)

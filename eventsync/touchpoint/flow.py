@@ -36,7 +36,8 @@ def as_flow(tp: TouchpointDefinition, platform: Connection | None = None) -> Flo
         activate_for=None,
         destination=tp.as_destination(platform),
         batching=Batching(
-            batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=tp.max_attempts
+            batch_size=None, max_concurrency=None, calls_per_second=None, max_attempts=tp.max_attempts,
+            retry_window_s=86_400.0,
         ),
         shards=tp.shards,
         idle_finish_s=tp.idle_finish_s,

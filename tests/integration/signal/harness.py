@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
+from activities import context
 from client.receiver import ReceiverSettings, create_app
 from eventsync.definitions import Definitions
 from eventsync.definitions.connections import Connection
@@ -97,6 +98,8 @@ def receiver(client: Client, defs: Definitions, task_queue: str) -> Iterator[Ser
         # The receiver runs on its own event loop (thread): it connects like a real process does.
         return await Client.connect(target, namespace=client.namespace, data_converter=data_converter())
 
+    # The worker in the same test resolves the flow by name from these same definitions.
+    context.register(task_queue, defs)
     app = create_app(
         ReceiverSettings(definitions=defs, secrets=[SECRET], connect=connect, task_queue=task_queue)
     )
