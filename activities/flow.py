@@ -48,6 +48,7 @@ class PumpResult(BaseModel):
     newly_parked: list[str] = []
     pause_s: float = 0.0
     pause_reason: str = ""
+    pause_kind: str = ""  # quota | outage
     shard_failures: int = 0
     offset: int = 0
     idle: bool = False
@@ -130,6 +131,7 @@ async def pump(inp: PumpInput) -> PumpResult:
     return PumpResult(
         batches=report.batches, delivered=report.delivered, skipped=report.skipped, retried=report.retried,
         newly_parked=report.parked, pause_s=report.pause_s, pause_reason=report.pause_reason,
+        pause_kind=report.pause_kind,
         shard_failures=report.shard_failures, offset=report.offset, idle=report.idle, parked=parked,
         parked_count=count,
     )

@@ -50,7 +50,8 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=8),
         **options,
     )
-    if keeper and definitions is not None:
+    # Shards run on the general queue; a worker polling a connection's delivery queue only delivers.
+    if keeper and definitions is not None and task_queue not in {c.task_queue for c in definitions.connections}:
         worker.keeper = Keeper(client, definitions, task_queue)
     return worker
 

@@ -56,6 +56,7 @@ class ShardLog(BaseModel):
     shard_failures: int = 0
     paused_until: float = 0.0
     paused_reason: str = ""
+    paused_kind: str = ""  # quota | outage
 
 
 class OperatorAction(BaseModel):
@@ -115,7 +116,14 @@ class SignalShardWorkflow:
 
     def _show(self) -> None:
         paused = self.log.paused_until > workflow.now().timestamp()
-        status = "waiting" if paused else "parked" if self.log.parked_count else "running"
+        # waiting_quota: an account out of its allowance; waiting_outage: the destination is down.
+        status = (
+            f"waiting_{self.log.paused_kind or 'outage'}"
+            if paused
+            else "parked"
+            if self.log.parked_count
+            else "running"
+        )
         records = tuple(p.record for p in self.log.parked[:MAX_RECORDS_SHOWN])
         if self.shown == (status, records):
             return
@@ -216,6 +224,6 @@ class SignalShardWorkflow:
         self.log.shard_failures = r.shard_failures
         if r.pause_s > 0:
             self.log.paused_until = workflow.now().timestamp() + r.pause_s
-            self.log.paused_reason = r.pause_reason
+            self.log.paused_reason, self.log.paused_kind = r.pause_reason, r.pause_kind
         else:
             self.log.paused_reason = ""

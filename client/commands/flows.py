@@ -38,6 +38,24 @@ def clean(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def _q(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+async def shard_ids(client: Client, flow: str | None, running_only: bool = True) -> list[str]:
+    """The flow's shard workflows Temporal knows (by search attribute), sorted."""
+    query = "EventsyncKind='flow'"
+    if flow:
+        query += f" AND EventsyncName={_q(flow)}"
+    if running_only:
+        query += " AND ExecutionStatus='Running'"
+    ids: list[str] = []
+    async for wf in client.list_workflows(query, limit=1000):
+        if wf.id not in ids:
+            ids.append(wf.id)
+    return sorted(ids)
+
+
 async def parked(flow: str | None = None) -> list[ParkedRecord]:
     """The retry queue: every parked record (of one flow, or of all), oldest first."""
     return await in_thread(open_store().parked, flow, None, 10_000)
@@ -48,17 +66,18 @@ async def operate(
 ) -> int:
     """Send `retry` or `discard` to each shard workflow holding a parked record of the flow (or of
     every flow); `record` narrows to one. Returns how many shards were told."""
-    shards = sorted({(p.flow, p.shard) for p in await parked(flow) if record is None or p.record_key == record})
+    ids = {workflow_id(p.flow, p.shard) for p in await parked(flow) if record is None or p.record_key == record}
+    if record is None:
+        # Every running shard too: "retry all" also ends a pause for a quota reset or an outage.
+        ids.update(i for i in await shard_ids(client, flow) if i.startswith("signal/"))
     sig = SignalShardWorkflow.on_retry if action == "retry" else SignalShardWorkflow.on_discard
     await asyncio.gather(
         *(
-            client.get_workflow_handle(workflow_id(f, n)).signal(
-                sig, OperatorAction(record=record, by=by, reason=reason)
-            )
-            for f, n in shards
+            client.get_workflow_handle(i).signal(sig, OperatorAction(record=record, by=by, reason=reason))
+            for i in sorted(ids)
         )
     )
-    return len(shards)
+    return len(ids)
 
 
 async def explain(flow: str, record: str) -> list[dict[str, Any]]:

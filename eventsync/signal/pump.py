@@ -48,6 +48,7 @@ class PumpReport:
     parked: list[str] = field(default_factory=list)
     pause_s: float = 0.0
     pause_reason: str = ""
+    pause_kind: str = ""
     shard_failures: int = 0  # consecutive batches that found the destination down
     offset: int = 0
     idle: bool = False
@@ -135,7 +136,7 @@ async def run_pump(
                 elif v.delivered or v.skipped:
                     report.shard_failures = 0
                 if v.pause_s > report.pause_s:
-                    report.pause_s, report.pause_reason = v.pause_s, v.pause_reason
+                    report.pause_s, report.pause_reason, report.pause_kind = v.pause_s, v.pause_reason, v.pause_kind
                 if v.parked or v.pause_s:
                     stop = True
                 last_work = clock()

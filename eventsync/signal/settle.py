@@ -38,6 +38,7 @@ class Verdict:
     settlement: Settlement
     pause_s: float = 0.0  # the shard waits this long before its next batch
     pause_reason: str = ""
+    pause_kind: str = ""  # quota (an account out of its allowance) | outage (destination down)
     destination_down: bool = False  # every event of the batch failed retryably
     delivered: int = 0
     skipped: int = 0
@@ -75,7 +76,7 @@ def settle(
         if o.outcome == "retry" and o.wait:
             pause = min(o.retry_after_s or SHARD_PAUSE_MAX_S, RETRY_AFTER_MAX_S)
             if pause > v.pause_s:
-                v.pause_s, v.pause_reason = pause, o.detail
+                v.pause_s, v.pause_reason, v.pause_kind = pause, o.detail, "quota"
             d.decision = "waiting"
         elif o.outcome in ("delivered", "skipped"):
             s.settled.append((ev.seq, o.outcome))
@@ -115,7 +116,7 @@ def settle(
                     delay = max(delay, min(o.retry_after_s, RETRY_AFTER_MAX_S))
                 s.retry[r] = RetryState(n, first, not_before + delay if not_before else 0.0)
                 if v.destination_down and delay > v.pause_s:
-                    v.pause_s, v.pause_reason = delay, o.detail
+                    v.pause_s, v.pause_reason, v.pause_kind = delay, o.detail, "outage"
                 d.decision = "retrying"
                 d.detail = f"attempt {n}, next in {delay:.0f} s: {o.detail}"
         s.decisions.append(d)

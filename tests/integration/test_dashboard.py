@@ -157,7 +157,7 @@ async def test_dashboard_page_in_headless_chromium(stack: Stack) -> None:
     assert got["parked"] == ["P1"]
     assert len(got["reasons"]) == 1 and SKIP_REASON_PART in got["reasons"][0]
     assert got["links"] and all(
-        link.startswith("http://localhost:8233/namespaces/default/workflows/flow%2F") for link in got["links"]
+        link.startswith("http://localhost:8233/namespaces/default/workflows/signal%2F") for link in got["links"]
     )
     assert got["retry_queue"] >= 1
     path = save(got["png"], "dashboard.png")
@@ -191,7 +191,7 @@ async def test_insights_command_prints_the_same(stack: Stack) -> None:
     assert lines["received"][1] == "6" and lines["delivered"][1] == "4"
     assert lines["skipped"][1] == "1" and lines["parked"][1] == "1"
     assert "P1" in text and "retry queue: 1" in text
-    assert "http://localhost:8233/namespaces/default/workflows/flow%2F" in text
+    assert "http://localhost:8233/namespaces/default/workflows/signal%2F" in text
 
 
 async def test_token_guards_the_dashboard_and_the_switch_removes_it(

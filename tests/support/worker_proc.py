@@ -1,5 +1,6 @@
 """A real, separate worker process for crash tests: `python -m tests.support.worker_proc
-ADDRESS NAMESPACE TASK_QUEUE`. Prints READY once polling. `start_worker` runs it."""
+ADDRESS NAMESPACE TASK_QUEUE [DEFINITIONS_JSON_FILE]`. Prints READY once polling. `start_worker`
+runs it; like `eventsync worker -d`, it resolves flows and connections from the definitions given."""
 
 from __future__ import annotations
 
@@ -7,18 +8,28 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from temporalio.client import Client
 
+from eventsync.definitions import Definitions
 from worker.converter import data_converter
 from worker.main import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_worker(client: Client, task_queue: str) -> subprocess.Popen[str]:
+def start_worker(
+    client: Client, task_queue: str, defs: Definitions | None = None
+) -> subprocess.Popen[str]:
     """A worker in its own process (so a test can SIGKILL it), polling ``task_queue``."""
+    extra: list[str] = []
+    if defs is not None:
+        fd, path = tempfile.mkstemp(suffix=".json", prefix="eventsync-defs-")
+        with os.fdopen(fd, "w") as f:
+            f.write(defs.model_dump_json())
+        extra = [path]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -27,6 +38,7 @@ def start_worker(client: Client, task_queue: str) -> subprocess.Popen[str]:
             client.service_client.config.target_host,
             client.namespace,
             task_queue,
+            *extra,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -39,12 +51,13 @@ def start_worker(client: Client, task_queue: str) -> subprocess.Popen[str]:
     return proc
 
 
-async def main(address: str, namespace: str, task_queue: str) -> None:
+async def main(address: str, namespace: str, task_queue: str, defs_file: str | None = None) -> None:
     client = await Client.connect(address, namespace=namespace, data_converter=data_converter())
-    async with build_worker(client, task_queue):
+    defs = Definitions.model_validate_json(Path(defs_file).read_text()) if defs_file else None
+    async with build_worker(client, task_queue, definitions=defs):
         print("READY", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:5]))

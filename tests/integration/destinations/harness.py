@@ -34,7 +34,7 @@ async def until(check: Callable[[], Awaitable[Any]], timeout: float = 90.0, what
 
 async def delivered_seqs(client: Client, f: FlowDefinition, record: str) -> list[int]:
     """Sequence numbers of the record's events the destination took, in the order it took them."""
-    entries = await explain(client, f.name, record)
+    entries = await explain(f.name, record)
     return [int(e["event_id"].split("-")[2]) for e in entries if e["decision"] == "delivered"]
 
 
@@ -74,7 +74,7 @@ async def run_flow(
                     await mid_run(http)
 
             async def settled() -> bool:
-                p = {rec for s in await parked(client, f.name) for rec in s.parked}
+                p = {p.record_key for p in await parked(f.name)}
                 if p != want_parked:
                     return False
                 for rec in records:
@@ -83,8 +83,8 @@ async def run_flow(
                 return True
 
             await until(settled, timeout=150, what="every record delivered or parked")
-            explained = {rec: await explain(client, f.name, rec) for rec in records}
-            park_map = {rec: p for s in await parked(client, f.name) for rec, p in s.parked.items()}
+            explained = {rec: await explain(f.name, rec) for rec in records}
+            park_map = {p.record_key: p for p in await parked(f.name)}
     return f, explained, park_map
 
 

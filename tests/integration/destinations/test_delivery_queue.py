@@ -35,8 +35,8 @@ async def test_deliveries_pinned_to_the_connections_queue_are_paced_once_across_
             defs = Definitions(connections=[conn], flows=[f])  # type: ignore[call-arg]
             procs: list[subprocess.Popen[str]] = []
             try:
-                procs += [start_worker(client, task_queue) for _ in range(2)]  # the flow shards
-                procs.append(start_worker(client, queue))  # the connection's deliveries
+                procs += [start_worker(client, task_queue, defs) for _ in range(2)]  # the flow shards
+                procs.append(start_worker(client, queue, defs))  # the connection's deliveries
                 with receiver(client, defs, task_queue) as rx:
                     for rec in RECORDS:
                         assert (await post_event(http, rx.url, event_doc(rec, 0))).status_code == 200

@@ -14,7 +14,7 @@ from tests.integration.destinations.harness import assert_in_order, run_flow, st
 from tests.integration.signal.harness import post_event, receiver
 from tests.unit.destinations.support import connection, event_doc, flow
 from worker.main import build_worker
-from workflows.flow import FlowShardWorkflow
+from workflows.flow import SignalShardWorkflow
 
 RECORDS = [f"H{i}" for i in range(6)] + ["HBAD"]
 
@@ -57,14 +57,14 @@ async def test_hubspot_daily_limit_pauses_until_resumed(client: Client, task_que
 
                 async def waiting() -> str:
                     for wid in await shard_ids(client, f.name):
-                        s = await client.get_workflow_handle(wid).query(FlowShardWorkflow.summary)
+                        s = await client.get_workflow_handle(wid).query(SignalShardWorkflow.summary)
                         if s.waiting_until:
                             return s.waiting_reason
                     return ""
 
                 reason = await until(waiting, what="shard waiting for the daily reset")
                 assert "HubSpot daily API limit reached" in reason and "DAILY" in reason
-                assert any(e["decision"] == "waiting" for e in await explain(client, f.name, "D1"))
+                assert any(e["decision"] == "waiting" for e in await explain(f.name, "D1"))
                 await http.patch(emu.url + "/_sandbox/settings", json={"daily_limit": 1000})
                 await operate(client, "retry", f.name, None, "ops", "daily limit reset")
 

@@ -15,7 +15,7 @@ from tests.integration.destinations.harness import assert_in_order, run_flow, st
 from tests.integration.signal.harness import post_event, receiver
 from tests.unit.destinations.support import connection, event_doc, flow
 from worker.main import build_worker
-from workflows.flow import FlowShardWorkflow
+from workflows.flow import SignalShardWorkflow
 
 RECORDS = [f"M{i}" for i in range(6)] + ["MBAD"]
 
@@ -69,20 +69,25 @@ async def test_marketo_daily_quota_pauses_the_flow_until_an_operator_resumes(
         defs = Definitions(connections=[conn], flows=[f])  # type: ignore[call-arg]
         async with httpx.AsyncClient() as http, build_worker(client, task_queue):
             with receiver(client, defs, task_queue) as rx:
-                for rec in ("Q1", "Q2"):
-                    assert (await post_event(http, rx.url, event_doc(rec, 0))).status_code == 200
-                    # one call passes, the next hits 607
+                # one call passes, the next hits 607 (sent apart: together they would be one call)
+                assert (await post_event(http, rx.url, event_doc("Q1", 0))).status_code == 200
+
+                async def first() -> bool:
+                    return any(e["decision"] == "delivered" for e in await explain(f.name, "Q1"))
+
+                await until(first, what="Q1 delivered")
+                assert (await post_event(http, rx.url, event_doc("Q2", 0))).status_code == 200
 
                 async def waiting() -> bool:
                     ids = await shard_ids(client, f.name)
                     for wid in ids:
-                        s = await client.get_workflow_handle(wid).query(FlowShardWorkflow.summary)
+                        s = await client.get_workflow_handle(wid).query(SignalShardWorkflow.summary)
                         if s.waiting_until:
                             return "Marketo daily API quota reached" in s.waiting_reason
                     return False
 
                 await until(waiting, what="shard waiting for the quota")
-                entries = [e for r in ("Q1", "Q2") for e in await explain(client, f.name, r)]
+                entries = [e for r in ("Q1", "Q2") for e in await explain(f.name, r)]
                 assert any(e["decision"] == "waiting" and "607" in e["detail"] for e in entries)
                 # search attribute says so too
                 desc = await client.get_workflow_handle((await shard_ids(client, f.name))[0]).describe()

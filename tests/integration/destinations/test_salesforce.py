@@ -14,7 +14,7 @@ from tests.integration.destinations.harness import assert_in_order, run_flow, st
 from tests.integration.signal.harness import post_event, receiver
 from tests.unit.destinations.support import connection, event_doc, flow
 from worker.main import build_worker
-from workflows.flow import FlowShardWorkflow
+from workflows.flow import SignalShardWorkflow
 
 RECORDS = [f"S{i}" for i in range(6)] + ["SBAD"]
 
@@ -70,7 +70,7 @@ async def test_salesforce_allocation_used_up_pauses_with_a_clear_status(
 
                 async def waiting() -> str:
                     for wid in await shard_ids(client, f.name):
-                        s = await client.get_workflow_handle(wid).query(FlowShardWorkflow.summary)
+                        s = await client.get_workflow_handle(wid).query(SignalShardWorkflow.summary)
                         if s.waiting_until:
                             return s.waiting_reason
                     return ""

@@ -1,6 +1,6 @@
-"""A backlog larger than one continue-as-new payload: the shard drains before it rolls over (its
-state is one 2 MB payload), and large events arriving together are split over several signals
-(without the byte cap, one 2.4 MB signal is refused and the receiver answers 503)."""
+"""A backlog of large events (~4.8 MB, far over one Temporal payload) arriving together: every
+one is stored and delivered in order, and none of it passes through Temporal (the shard's
+history stays small: events live in the event store)."""
 
 from __future__ import annotations
 
@@ -44,12 +44,10 @@ async def test_a_backlog_over_the_payload_limit_drains_then_continues_as_new(
     for rec in RECORDS:
         assert d.seqs(rec) == list(range(SEQS))
     runs = [w async for w in client.list_workflows(f'WorkflowId="{workflow_id(flow.name, 0)}"')]
-    assert len(runs) >= 2  # it did roll over, carrying what was left
+    assert runs
     for w in runs:
         history = await client.get_workflow_handle(w.id, run_id=w.run_id).fetch_history()
-        # (The server may force-fail a task while more than 2 MB of signals wait behind it, its
-        # buffered-events limit: that task is retried and loses nothing. Too large a carried
-        # state would never pass.)
+        assert history.to_json_dict() and len(history.to_json()) < 200_000  # offsets, not events
         causes = [
             e.workflow_task_failed_event_attributes.cause
             for e in history.events

@@ -53,7 +53,7 @@ async def test_rejected_record_parks_later_events_wait_retry_delivers_in_order_d
                 await wait_for(dest, lambda d: d.seqs("OK") == [0, 1, 2])
 
                 async def both_parked() -> bool:
-                    recs = {r for s in await parked(client, flow.name) for r in s.parked}
+                    recs = {p.record_key for p in await parked(flow.name)}
                     return recs == {"P1", "P2"}
 
                 await _until(both_parked)
@@ -69,14 +69,14 @@ async def test_rejected_record_parks_later_events_wait_retry_delivers_in_order_d
                 await operate(client, "discard", flow.name, "P2", "bob", "test registrant")
 
                 async def p2_discarded() -> list[dict[str, Any]]:
-                    got = await explain(client, flow.name, "P2")
+                    got = await explain(flow.name, "P2")
                     return [e for e in got if e["decision"] == "discarded"]
 
                 gone = await _until(p2_discarded)
                 assert len(gone) == 3 and {e["by"] for e in gone} == {"bob"}
                 assert {e["detail"] for e in gone} == {"test registrant"}
-                assert not await parked(client, flow.name)
-                p1 = await explain(client, flow.name, "P1")
+                assert not await parked(flow.name)
+                p1 = await explain(flow.name, "P1")
                 decisions = [e["decision"] for e in p1]
                 assert "parked" in decisions and "retried" in decisions and decisions.count("delivered") == 3
                 assert (await wait_for(dest, lambda d: True)).seqs("P2") == []
@@ -107,6 +107,13 @@ async def test_each_bad_webhook_gets_its_4xx_and_starts_nothing(client: Client, 
             with receiver(client, defs, task_queue) as rx:
                 url = rx.url + "/webhooks/platform"
                 good = json.dumps(event("B1", 0)).encode()
+                deep = b"[" * 100_000 + b"]" * 100_000
+                huge = json.dumps(event("B1", 1)).encode().replace(b'"seq": 1', b'"seq": ' + b"7" * 5000)
+                nested: dict[str, object] = {"x": 1}
+                for _ in range(500):
+                    nested = {"n": nested}
+                deep_data = json.dumps({**event("B1", 2), "data": {"registrationCode": "B1", "deep": nested}}).encode()
+                surrogate = json.dumps(event("B1", 3)).encode().replace(b'"Registered"', b'"\\ud800"')
 
                 async def send(body: bytes, headers: dict[str, str]) -> httpx.Response:
                     return await http.post(url, content=body, headers=headers)
@@ -132,6 +139,10 @@ async def test_each_bad_webhook_gets_its_4xx_and_starts_nothing(client: Client, 
                         422,
                     ),
                     ("oversized", b"x" * 300_000, signed_headers(b"x" * 300_000), 413),
+                    ("nested very deep", deep, signed_headers(deep), 400),
+                    ("a 5,000-digit number", huge, signed_headers(huge), 400),
+                    ("data nested 500 deep", deep_data, signed_headers(deep_data), 400),
+                    ("a lone surrogate", surrogate, signed_headers(surrogate), 400),
                 ]
                 for name, body, headers, want in cases:
                     r = await send(body, headers or signed_headers(body))

@@ -90,7 +90,7 @@ async def test_changed_to_uses_the_previous_status_and_replay_resends_the_range(
                     await wait_for(dest, lambda d: statuses(d, a) == ["Attended"])
 
                     async def b_decided() -> list[dict[str, object]]:
-                        got = await explain(client, flow.name, b)
+                        got = await explain(flow.name, b)
                         return got if len(got) >= 2 else []
 
                     import asyncio
@@ -106,7 +106,7 @@ async def test_changed_to_uses_the_previous_status_and_replay_resends_the_range(
                     sent = await replay(client, defs, flow.name, start, end, None, task_queue)
                     assert sent == 2
                     d = await wait_for(dest, lambda d: len(statuses(d, a)) >= 2)
-                    why_a = await explain(client, flow.name, a)
+                    why_a = await explain(flow.name, a)
     assert [e["decision"] for e in why_b] == ["skipped", "skipped"]
     assert "changed to 'Signal: Attended'" in str(why_b[-1]["rule"])
     assert statuses(d, a) == ["Attended", "Attended"] and statuses(d, b) == []

@@ -24,7 +24,7 @@ async def test_worker_sigkilled_mid_batch_loses_nothing(client: Client, task_que
                 dest.url + "/_sandbox/faults", json={"path": "/hook", "action": "delay", "delay_s": 0.5}
             )
             defs, _ = flow_def(dest.url)
-            first = start_worker(client, task_queue)
+            first = start_worker(client, task_queue, defs)
             try:
                 with receiver(client, defs, task_queue) as rx:
                     recs = [f"K{i}" for i in range(12)]
@@ -34,7 +34,7 @@ async def test_worker_sigkilled_mid_batch_loses_nothing(client: Client, task_que
                     await wait_for(dest, lambda d: len(d.requests) >= 4)  # mid-batch
                     first.send_signal(signal.SIGKILL)
                     first.wait(timeout=10)
-                    second = start_worker(client, task_queue)
+                    second = start_worker(client, task_queue, defs)
                     try:
                         d = await wait_for(
                             dest, lambda d: all(d.seqs(r) == [0, 1, 2] for r in recs), timeout=90

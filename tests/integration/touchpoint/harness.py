@@ -193,7 +193,7 @@ async def world(
         code, eid = await _setup(http, platform.url)
         defs = definitions(platform.url, touchpoint.url, **over)
         if worker:
-            await stack.enter_async_context(build_worker(client, task_queue))
+            await stack.enter_async_context(build_worker(client, task_queue, definitions=defs))
         if webhooks:
             target = client.service_client.config.target_host
 

@@ -8,20 +8,20 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from client.commands.flows import explain as explain_record
 from client.insights import InsightsCollector
 from eventsync.signal.sharding import shard_of
 from eventsync.signal.sharding import workflow_id as shard_workflow_id
 from tests.integration.touchpoint.harness import eventually, world
-from workflows.flow import FlowShardWorkflow, OperatorAction
+from workflows.flow import OperatorAction, SignalShardWorkflow
 
 
 def links(ev: dict[str, Any], code: str) -> list[tuple[str, str]]:
     return [(link["title"], link["url"]) for link in ev["sessions"][code]["related_links"]]
 
 
-async def explain(client: Client, flow: str, shards: int, record: str) -> list[str]:
-    handle = client.get_workflow_handle(shard_workflow_id(flow, shard_of(record, shards)))
-    return [f"{e.decision}: {e.detail}" for e in await handle.query(FlowShardWorkflow.explain, record)]
+async def explain(flow: str, _shards: int, record: str) -> list[str]:
+    return [f"{e['decision']}: {e['detail']}" for e in await explain_record(flow, record)]
 
 
 async def test_related_links_first_link_per_field_each_form_and_emptied_field(
@@ -53,7 +53,7 @@ async def test_related_links_first_link_per_field_each_form_and_emptied_field(
         assert ev["sessions"]["S1"]["title"] == "Session S1"
         # the refused ftp: link is visible with its reason in the record's decisions
         flow = w.defs.touchpoint.name  # type: ignore[union-attr]
-        why = await explain(client, flow, 2, "session:S1")
+        why = await explain(flow, 2, "session:S1")
         assert any(
             "field 'Bad'" in line and "ftp:" in line and "only http and https" in line for line in why
         ), why
@@ -159,7 +159,7 @@ async def test_a_retried_older_webhook_arriving_last_does_not_win(client: Client
 
 
 async def _decided(client: Client, flow: str, record: str, n: int) -> bool:
-    return len([line for line in await explain(client, flow, 2, record) if line.startswith("delivered")]) >= n
+    return len([line for line in await explain(flow, 2, record) if line.startswith("delivered")]) >= n
 
 
 async def test_refused_registrant_parks_visibly_later_changes_wait_and_retry_delivers(
@@ -177,12 +177,12 @@ async def test_refused_registrant_parks_visibly_later_changes_wait_and_retry_del
 
         async def parked() -> bool:
             try:
-                return code in (await handle.query(FlowShardWorkflow.summary)).parked
+                return code in (await handle.query(SignalShardWorkflow.summary)).parked
             except RPCError:  # the shard starts with the first webhook
                 return False
 
         await eventually(parked, "the registrant without email parks")
-        reason = (await handle.query(FlowShardWorkflow.summary)).parked[code].reason
+        reason = (await handle.query(SignalShardWorkflow.summary)).parked[code].reason
         assert "no email" in reason and "Touchpoint requires" in reason
 
         async def searchable() -> bool:
@@ -197,12 +197,12 @@ async def test_refused_registrant_parks_visibly_later_changes_wait_and_retry_del
         await w.drain()
 
         async def held() -> bool:
-            return any(line.startswith("held") for line in await explain(client, flow, 2, code))
+            return any(line.startswith("held") for line in await explain(flow, 2, code))
 
         await eventually(held, "the later change is held behind the parked one")
         assert code not in (await w.tp_event())["attendees"]
         await handle.signal(
-            FlowShardWorkflow.on_retry, OperatorAction(record=code, by="ops", reason="email added")
+            SignalShardWorkflow.on_retry, OperatorAction(record=code, by="ops", reason="email added")
         )
         ev = await w.until(lambda e: e["attendees"][code]["email"] == "m@ex.com", "delivered after retry")
         assert ev["attendees"][code]["active"] is True
