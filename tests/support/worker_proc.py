@@ -51,13 +51,14 @@ def start_worker(
     return proc
 
 
-async def main(address: str, namespace: str, task_queue: str, defs_file: str | None = None) -> None:
+async def main(address: str, namespace: str, task_queue: str, defs: Definitions | None = None) -> None:
     client = await Client.connect(address, namespace=namespace, data_converter=data_converter())
-    defs = Definitions.model_validate_json(Path(defs_file).read_text()) if defs_file else None
     async with build_worker(client, task_queue, definitions=defs):
         print("READY", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:5]))
+    defs_file = sys.argv[4] if len(sys.argv) > 4 else None
+    loaded = Definitions.model_validate_json(Path(defs_file).read_text()) if defs_file else None
+    asyncio.run(main(*sys.argv[1:4], defs=loaded))
