@@ -96,8 +96,8 @@ async def pump(inp: PumpInput) -> PumpResult:
     limits = effective_limits(adapter_for(flow.destination.kind), flow)
     destination = connection.name
 
-    async def deliver(events: list[PlatformEvent]) -> list[EventOutcome]:
-        outcomes = await deliver_batch(get_pool(), flow, connection, events, platform)
+    async def deliver(events: list[PlatformEvent], last_hashes: dict[str, str]) -> list[EventOutcome]:
+        outcomes = await deliver_batch(get_pool(), flow, connection, events, platform, last_hashes)
         for o in outcomes:
             if o.outcome == "skipped":
                 telemetry.record_decision(flow.name, "skip", o.rule or "no rule")

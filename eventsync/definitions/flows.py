@@ -166,6 +166,11 @@ class FlowDefinition(Strict):
     shards: int = Field(
         8, ge=1, le=256, description="workflows the flow is spread over (by record key); fixed once running"
     )
+    skip_unchanged: bool = Field(
+        True,
+        description="skip an event whose rendered body equals the last one delivered for its record "
+        "(shown as 'skipped: unchanged' in explain); false sends every event",
+    )
     idle_finish_s: float = Field(
         300.0,
         gt=0,

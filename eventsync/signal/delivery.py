@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
 import eventsync.destinations  # noqa: F401  (registers the vendor adapters in ADAPTERS)
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
@@ -35,16 +40,30 @@ async def _previous(
     return previous_of(current, before, table.get(str(before), ()))
 
 
+UNCHANGED_RULE = "unchanged: the destination already has this exact body (skip_unchanged)"
+
+
+def body_hash(body: Any) -> str:
+    """The hash of a rendered body, key order aside: what `skip_unchanged` compares."""
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
 async def deliver_batch(
     pool: ConnectionPool,
     flow: FlowDefinition,
     connection: Connection,
     events: list[PlatformEvent],
     platform: Connection | None = None,
+    last_hashes: Mapping[str, str] | None = None,
 ) -> list[EventOutcome]:
+    """One outcome per event. `last_hashes` (record -> hash of the body last delivered to this
+    flow's destination) lets an unchanged body be skipped instead of sent again: the platform
+    emits an update for changes the mapping does not carry, and each one would spend quota."""
     outcomes: dict[str, EventOutcome] = {}
     items: list[DeliveryItem] = []
     rules: dict[str, str] = {}
+    hashes: dict[str, str] = {}
     needs_previous = compiled(flow).needs_previous
     for ev in events:
         current = registration_of(ev.record, ev.event_code, ev.data.get("eventId"))
@@ -75,6 +94,13 @@ async def deliver_batch(
                 event_id=ev.id, record_key=ev.record_key, outcome="rejected", rule=d.rule, detail=str(e)
             )
             continue
+        h = body_hash(body)
+        if flow.skip_unchanged and not ev.replay and last_hashes and last_hashes.get(ev.record_key) == h:
+            outcomes[ev.id] = EventOutcome(
+                event_id=ev.id, record_key=ev.record_key, outcome="skipped", rule=UNCHANGED_RULE
+            )
+            continue
+        hashes[ev.id] = h
         items.append(DeliveryItem(ev.id, ev.record_key, idempotency_key(flow.name, ev.id), body))
     if items:
         adapter = adapter_for(flow.destination.kind)
@@ -98,5 +124,6 @@ async def deliver_batch(
                 vendor_id=r.vendor_id,
                 action=r.action,
                 wait=r.wait,
+                body_hash=hashes.get(r.event_id) if outcome == "delivered" else None,
             )
     return [outcomes[ev.id] for ev in events if ev.id in outcomes]

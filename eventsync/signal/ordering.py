@@ -39,6 +39,7 @@ class EventOutcome(BaseModel):
     vendor_id: str | None = None  # the destination's id for the record (explain shows it)
     action: str | None = None  # created / updated / skipped, as the destination said
     wait: bool = False  # account out of quota: pause the shard until retry_after_s (no attempt counted)
+    body_hash: str | None = None  # delivered: the hash of the body the destination now has
 
 
 class DecisionEntry(BaseModel):

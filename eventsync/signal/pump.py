@@ -26,7 +26,8 @@ from eventsync.store import EventStore, StoredEvent
 from eventsync.store.payload import unseal
 from eventsync.store.watch import StoreWatcher, in_thread
 
-Deliver = Callable[[list[PlatformEvent]], Awaitable[list[EventOutcome]]]
+# (events, record -> hash of the body last delivered) -> one outcome per event
+Deliver = Callable[[list[PlatformEvent], dict[str, str]], Awaitable[list[EventOutcome]]]
 HEARTBEAT_S = 1.0
 
 
@@ -98,9 +99,10 @@ async def run_pump(
                 continue
             events.append((stored, pe.type))
             platform_events.append(pe)
-        if platform_events:
-            outcomes += await deliver(platform_events)
         keys = {s.record_key for s, _ in events}
+        if platform_events:
+            last = await in_thread(store.last_hashes, flow, shard, keys)
+            outcomes += await deliver(platform_events, last)
         states = await in_thread(store.retry_states, flow, shard, keys)
         verdict = settle(flow, events, outcomes, states, clock(), config.policy, report.shard_failures)
         await in_thread(store.settle, flow, shard, verdict.settlement)

@@ -83,6 +83,8 @@ def settle(
             if r in states:
                 s.cleared.add(r)
             if o.outcome == "delivered":
+                if o.body_hash:
+                    s.hashes[r] = o.body_hash
                 v.delivered += 1
                 s.counts["activated"] = s.counts.get("activated", 0) + 1
                 s.counts["delivered"] = s.counts.get("delivered", 0) + 1

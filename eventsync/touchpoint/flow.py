@@ -40,6 +40,7 @@ def as_flow(tp: TouchpointDefinition, platform: Connection | None = None) -> Flo
             retry_window_s=86_400.0,
         ),
         shards=tp.shards,
+        skip_unchanged=True,
         idle_finish_s=tp.idle_finish_s,
     )
 
