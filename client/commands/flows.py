@@ -12,6 +12,7 @@ import asyncio
 import getpass
 import json
 import re
+import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,16 +22,27 @@ import click
 from temporalio.client import Client
 
 from client.commands.common import definitions_option, load
+from client.router import FlowRouter
 from eventsync.definitions import Definitions
+from eventsync.definitions.flows import FlowDefinition
 from eventsync.http import ConnectionPool
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.sharding import workflow_id
 from eventsync.store import ParkedRecord, open_store
 from eventsync.store.watch import in_thread
+from eventsync.touchpoint.flow import all_flows
 from workflows.flow import OperatorAction, SignalShardWorkflow
 
 REPLAY_CHUNK = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{hint} (defined: {', '.join(sorted(known)) or 'none'})"
 
 
 def clean(text: str) -> str:
@@ -197,6 +209,17 @@ def describe(e: dict[str, Any]) -> str:
     return f"{kind} {answer} {detail}".strip()
 
 
+def when(value: str, option: str) -> datetime:
+    """An ISO 8601 time from the command line (naive = UTC), or a clear error naming the option."""
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time: write e.g. 2026-11-01T00:00:00Z or 2026-11-01", param_hint=option
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 async def replay(
     client: Client,
     defs: Definitions,
@@ -206,27 +229,43 @@ async def replay(
     event_codes: list[str] | None,
     task_queue: str,
     pool: ConnectionPool | None = None,
+    source: str = "auto",
 ) -> int:
-    """Read the flow's registrations modified in (after, before) from the platform and send them
-    through the router in chunks; returns how many were sent. Nothing is read all at once."""
-    from client.router import FlowRouter
+    """Re-send a flow's changes in (after, before) through the flow's usual path, in chunks;
+    returns how many events were sent. `source`: `store` re-sends the events received in the
+    window, as they came; `platform` reads the registrations modified in it from the platform
+    API, on their current state; `auto` uses the store when it still holds the whole window
+    (its retention), else the platform."""
+    from eventsync.keyring import keyring_from_env
     from eventsync.signal.replay import ReplayError, replay_events
 
-    flow = next((f for f in defs.flows if f.name == flow_name), None)
+    flows = {f.name: f for f in all_flows(defs)}
+    flow = flows.get(flow_name)
     if flow is None:
-        raise ReplayError(f"no flow named {flow_name!r} (defined: {', '.join(f.name for f in defs.flows)})")
+        raise ReplayError(f"no flow named {flow_name!r}" + did_you_mean(flow_name, list(flows)))
+    start, end = when(after, "--from"), when(before, "--to")
+    store = open_store()
+    keyring = keyring_from_env()
+    router = FlowRouter(store, defs, task_queue, client=client, keyring=keyring)
+    if source == "auto":
+        from worker.keeper import retention_s
+
+        held = await in_thread(store.holds_since, retention_s())
+        source = "store" if held <= start.timestamp() else "platform"
+    if source == "store":
+        return await _replay_store(router, flow, start.timestamp(), end.timestamp(), event_codes)
     if not flow.source.connection:
-        raise ReplayError(f"flow {flow_name!r}: replay reads the platform API; give source.connection")
+        raise ReplayError(
+            f"flow {flow_name!r}: the event store does not hold this window, and replay from the platform "
+            "API needs source.connection"
+        )
     own_pool = pool is None
     pool = pool or ConnectionPool()
     try:
         platform = pool.client(defs.connection(flow.source.connection))
-        from eventsync.keyring import keyring_from_env
-
-        router = FlowRouter(open_store(), defs, task_queue, client=client, keyring=keyring_from_env())
         sent = 0
         chunk: list[PlatformEvent] = []
-        async for ev in replay_events(flow, platform, after, before, event_codes):
+        async for ev in replay_events(flow, platform, start.isoformat(), end.isoformat(), event_codes):
             chunk.append(ev)
             if len(chunk) >= REPLAY_CHUNK:
                 sent += await router.submit_replay(flow, chunk)
@@ -239,6 +278,30 @@ async def replay(
             await pool.aclose()
 
 
+async def _replay_store(
+    router: FlowRouter, flow: FlowDefinition, after: float, before: float, event_codes: list[str] | None
+) -> int:
+    """The flow's events received in the window, again, in arrival order, each under a fresh id
+    (`replay-<run>-<id>`, so dedupe keeps it) and marked replay."""
+    from eventsync.signal.pump import decode
+
+    run = uuid.uuid4().hex[:12]
+    sent, last = 0, 0
+    while True:
+        rows = await in_thread(router.store.received_between, flow.name, after, before, last, REPLAY_CHUNK)
+        if not rows:
+            return sent
+        last = rows[-1].seq
+        chunk = []
+        for row in rows:
+            ev = decode(row, router.keyring)
+            if ev.replay or (event_codes and ev.event_code not in event_codes):
+                continue  # a replay of a replay would double it
+            chunk.append(ev.model_copy(update={"id": f"replay-{run}-{ev.id}"[:200], "replay": True}))
+        if chunk:
+            sent += await router.submit_replay(flow, chunk)
+
+
 @click.command("replay")
 @definitions_option
 @click.option("--flow", "flow_name", required=True)
@@ -246,8 +309,22 @@ async def replay(
 @click.option("--to", "before", required=True, help="ISO 8601: and before this")
 @click.option("--events", default="", help="comma-separated platform event codes (default: the flow's)")
 @click.option("--task-queue", default=None, help="Task queue of the flow workflows (default: eventsync).")
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "store", "platform"]),
+    default="auto",
+    show_default=True,
+    help="store: the events received in the window, as they came; platform: the records modified in it, "
+    "as they are now; auto: the store while it holds the window",
+)
 def replay_cmd(
-    definitions_path: Path, flow_name: str, after: str, before: str, events: str, task_queue: str | None
+    definitions_path: Path,
+    flow_name: str,
+    after: str,
+    before: str,
+    events: str,
+    task_queue: str | None,
+    source: str,
 ) -> None:
     """Re-send a flow's records modified in a date range through the flow's usual path (same
     rules, mapping, ordering and retry queue), as events marked replay."""
@@ -255,17 +332,23 @@ def replay_cmd(
     from worker.connect import connect
     from worker.registry import TASK_QUEUE
 
+    when(after, "--from"), when(before, "--to")
     defs = load(definitions_path)
     codes = [c.strip() for c in events.split(",") if c.strip()] or None
 
     async def go() -> int:
-        return await replay(await connect(), defs, flow_name, after, before, codes, task_queue or TASK_QUEUE)
+        return await replay(
+            await connect(), defs, flow_name, after, before, codes, task_queue or TASK_QUEUE, source=source
+        )
+
+    from eventsync.http import HTTPCallError
+    from eventsync.secrets import MissingSecretError
 
     try:
         n = asyncio.run(go())
-    except ReplayError as err:
+    except (ReplayError, MissingSecretError, HTTPCallError) as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"replay of {flow_name}: {n} record(s) sent")
+    click.echo(f"replay of {flow_name}: {n} event(s) sent")
 
 
 COMMANDS: list[click.Command] = [retry_queue, explain_cmd, replay_cmd]

@@ -89,6 +89,10 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_record ON decisions (flow, record_key, id);
 CREATE INDEX IF NOT EXISTS decisions_at ON decisions (at);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counts (
     flow TEXT NOT NULL,
     t BIGINT NOT NULL,
@@ -218,15 +222,18 @@ class EventStore:
             try:
                 conn = self._conn()
                 cur = conn.cursor()
+                created = "INSERT INTO meta (name, value) VALUES ('created_at', ?) ON CONFLICT (name) DO NOTHING"
                 if self.postgres:
                     # Several processes may start at once: one creates, the others wait for it.
                     cur.execute("SELECT pg_advisory_xact_lock(727374)")
                     for stmt in ddl.split(";"):
                         if stmt.strip():
                             cur.execute(stmt)
+                    cur.execute(self._sql(created), (str(time.time()),))
                     conn.commit()
                 else:
                     cur.executescript(ddl)
+                    cur.execute(created, (str(time.time()),))
             except (sqlite3.Error, OSError) as err:
                 self._drop()
                 raise StoreUnavailable(f"event store {redact_url(self.url)}: {err}") from None
@@ -525,6 +532,31 @@ class EventStore:
                 out.append(Decision(float(received_at), flow, record, event_id, "", "queued",
                                     detail="stored, waiting for its turn"))
         return out
+
+    def received_between(
+        self, flow: str, after: float, before: float, after_seq: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]:
+        """A flow's events received in (after, before), in arrival order, `limit` at a time."""
+        with self._tx() as cur:
+            cur.execute(
+                "SELECT seq, shard, event_id, record_key, sequence, payload, received_at FROM events"
+                " WHERE flow = ? AND received_at > ? AND received_at < ? AND seq > ? ORDER BY seq LIMIT ?",
+                (flow, after, before, after_seq, limit),
+            )
+            rows = cur.fetchall()
+        return [
+            StoredEvent(int(q), flow, int(sh), e, r, int(n), bytes(p), float(t)) for q, sh, e, r, n, p, t in rows
+        ]
+
+    def holds_since(self, retention_s: float, now: float | None = None) -> float:
+        """From when on the store holds every event it received: its creation, or the retention
+        horizon once it is older than that."""
+        now = time.time() if now is None else now
+        with self._tx() as cur:
+            cur.execute("SELECT value FROM meta WHERE name = 'created_at'")
+            row = cur.fetchone()
+        created = float(row[0]) if row else now
+        return max(created, now - retention_s)
 
     def pending(self, flow: str) -> int:
         with self._tx() as cur:
