@@ -86,5 +86,5 @@ def test_parse_errors_name_where(doc: object, where: str, unknown: bool) -> None
 def test_sharding_is_stable_and_spread() -> None:
     assert shard_of("R1", 8) == shard_of("R1", 8)
     assert len({shard_of(f"R{i}", 8) for i in range(200)}) == 8
-    assert workflow_id("f", 3) == "flow/f/shard-3"
+    assert workflow_id("f", 3) == "signal/f/shard-3"
     assert idempotency_key("f", "e1") == idempotency_key("f", "e1") != idempotency_key("g", "e1")

@@ -55,7 +55,7 @@ def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adap
     [ev] = parse_body(body)  # the platform's own webhook shape
     assert ev.record_key == "R1" and ev.record["registrationCode"] == "R1"
     defs = Definitions(touchpoint=tp(events=[1001, "EXPO"], sessions=False))
-    assert [x.name for x in flows_for(defs, ev)] == ["touchpoint"]  # by stable id, whatever the code
+    assert [x.name for x in flows_for(all_flows(defs), ev)] == ["touchpoint"]  # by stable id, whatever the code
     other = PlatformEvent(
         id="e2",
         type="registration.created",
@@ -63,11 +63,11 @@ def test_flow_routes_every_registration_and_session_event_to_the_touchpoint_adap
         record_key="R2",
         data={"registration": {"registrationCode": "R2", "eventId": 7, "eventCode": "OTHER"}},
     )
-    assert flows_for(defs, other) == []  # another event: never routed to the Touchpoint flow
+    assert flows_for(all_flows(defs), other) == []  # another event: never routed to the Touchpoint flow
     expo = other.model_copy(
         update={"data": {"registration": {"registrationCode": "R3", "eventCode": "EXPO"}}}
     )
-    assert len(flows_for(defs, expo)) == 1
+    assert len(flows_for(all_flows(defs), expo)) == 1
     current = Registration(record=ev.record)
     assert render(f, ev, current, current) == ev.record  # no mapping: the record as it is
 
