@@ -138,7 +138,7 @@ async def test_kills_and_a_server_restart_lose_nothing_and_keep_order(tmp_path: 
                     async with sem:
                         await send_record(n)
 
-                sending = asyncio.create_task(asyncio.gather(*(one(n) for n in range(RECORDS))))  # type: ignore[arg-type]
+                sending = asyncio.gather(*(one(n) for n in range(RECORDS)))
 
                 async def chaos() -> None:
                     kills = [("worker", i) for i in range(WORKER_KILLS)] + [("receiver", i) for i in range(RECEIVER_KILLS)]
