@@ -11,9 +11,10 @@ from activities import context
 from activities.connections import get_pool
 from eventsync import telemetry
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import effective_limits
+from eventsync.destinations.registry import adapter_for
 from eventsync.keyring import keyring_from_env
 from eventsync.signal.delivery import deliver_batch
-from eventsync.signal.destinations import adapter_for, effective_limits
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.ordering import EventOutcome
 from eventsync.signal.pump import PumpConfig, run_pump

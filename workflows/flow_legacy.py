@@ -28,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.flow_legacy import DeliverInput, DeliverResult, deliver
     from eventsync.definitions.connections import Connection
     from eventsync.definitions.flows import FlowDefinition
-    from eventsync.signal.destinations import adapter_for, effective_limits
+    from eventsync.destinations.base import effective_limits
+    from eventsync.destinations.registry import adapter_for
     from eventsync.signal.events import PlatformEvent
     from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
     from eventsync.signal.timeline import Bucket

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import DeliveryItem, ItemResult
 from eventsync.http import HTTPCallError
-from eventsync.signal.destinations import DeliveryItem, ItemResult
 
 T = TypeVar("T")
 

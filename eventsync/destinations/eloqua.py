@@ -22,10 +22,10 @@ from typing import Any
 
 from eventsync.definitions.destinations import EloquaDestination
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import DeliveryItem, ItemResult, Limits
 from eventsync.destinations.common import error_results, fields_of, final_result, status_text, value_of
+from eventsync.destinations.pacing import Pacer, pacer_for
 from eventsync.http import AuthenticationError, ConnectionClient, HTTPCallError
-from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
-from eventsync.signal.pacing import Pacer, pacer_for
 
 # Bulk contact field -> REST contact attribute (Eloqua's standard contact fields).
 STANDARD_FIELDS = {
@@ -224,9 +224,16 @@ class EloquaAdapter:
                     self.definitions.pop(key, None)  # definition deleted (or expired): make a new one
                     key, uri = await self._definition(conn, pacer, base, dest, flow)
                     await self._req(conn, pacer, "POST", f"{base}/api/bulk/2.0{uri}/data", json=rows)
-                sync = await self._req(
-                    conn, pacer, "POST", f"{base}/api/bulk/2.0/syncs", json={"syncedInstanceUri": uri}
-                )
+                try:
+                    sync = await self._req(
+                        conn, pacer, "POST", f"{base}/api/bulk/2.0/syncs", json={"syncedInstanceUri": uri}
+                    )
+                except HTTPCallError:
+                    # The rows stay staged on this definition; a retry staging them again would
+                    # sync each twice (Eloqua refuses the import: duplicate emails). A retry gets a
+                    # fresh definition; this one expires with its data (dataRetentionDuration).
+                    self.definitions.pop(key, None)
+                    raise
                 status, sync_uri = sync.get("status"), str(sync["uri"])
                 delay = 0.1
                 for _ in range(MAX_POLLS):

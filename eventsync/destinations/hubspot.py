@@ -15,6 +15,7 @@ from typing import Any
 
 from eventsync.definitions.destinations import HubSpotDestination
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import DeliveryItem, ItemResult, Limits
 from eventsync.destinations.common import (
     chunks,
     error_results,
@@ -26,12 +27,10 @@ from eventsync.destinations.common import (
 )
 from eventsync.destinations.pacing import WindowPacer, window_pacer
 from eventsync.http import ConnectionClient, HTTPCallError
-from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
 
 WINDOW_S = 10.0
 MAX_BATCH = 100
 CONCURRENCY = 10  # HubSpot publishes no concurrency limit; this bounds our own sockets
-THROTTLE_RETRIES = 3
 PATH = "/crm/v3/objects/contacts/batch/upsert"
 
 
@@ -89,20 +88,18 @@ class HubSpotAdapter:
             props = fields_of(it)
             key = props[dest.id_property]
             inputs.append({"idProperty": dest.id_property, "id": str(key), "properties": props})
-        for attempt in range(THROTTLE_RETRIES + 1):
-            try:
-                async with pacer.slot():
-                    resp = await conn.request("POST", PATH, json={"inputs": inputs})
-                break
-            except HTTPCallError as err:
-                if err.vendor_code == "DAILY":
-                    secs = seconds_until_midnight(dest.daily_reset_timezone)
-                    return quota_wait(chunk, err, secs, "HubSpot daily API limit reached")
-                if err.status == 429 and attempt < THROTTLE_RETRIES:
-                    self.throttled[err.vendor_code or "429"] += 1
-                    pacer.hold(err.retry_after or 1.0)
-                    continue
-                return error_results(chunk, err)
+        try:
+            async with pacer.slot():
+                resp = await conn.request("POST", PATH, json={"inputs": inputs})
+        except HTTPCallError as err:
+            if err.vendor_code == "DAILY":
+                secs = seconds_until_midnight(dest.daily_reset_timezone)
+                return quota_wait(chunk, err, secs, "HubSpot daily API limit reached")
+            if err.status == 429:
+                # Held here so this worker's other batches wait too; the shard retries this one.
+                self.throttled[err.vendor_code or "429"] += 1
+                pacer.hold(err.retry_after or 1.0)
+            return error_results(chunk, err)
         doc = resp.json()
         by_key: dict[str, dict[str, Any]] = {}
         for res in doc.get("results") or []:

@@ -16,6 +16,7 @@ from typing import Any
 
 from eventsync.definitions.destinations import MarketoDestination
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import DeliveryItem, ItemResult, Limits
 from eventsync.destinations.common import (
     chunks,
     error_results,
@@ -29,7 +30,6 @@ from eventsync.destinations.common import (
 )
 from eventsync.destinations.pacing import WindowPacer, window_pacer
 from eventsync.http import ConnectionClient, HTTPCallError
-from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
 
 RATE_CALLS = 100
 RATE_WINDOW_S = 20.0
@@ -37,7 +37,6 @@ CONCURRENCY = 10
 MAX_BATCH = 300
 MAX_TRIGGER = 100
 QUOTA_TZ = "America/Chicago"  # the daily quota resets at 12:00 AM US Central
-THROTTLE_RETRIES = 3
 
 
 @dataclass
@@ -69,18 +68,17 @@ class MarketoAdapter:
         return window_pacer(conn.name, calls, RATE_WINDOW_S, min(conc, CONCURRENCY))
 
     async def _call(self, conn: ConnectionClient, pacer: WindowPacer, path: str, body: Any) -> Any:
-        for attempt in range(THROTTLE_RETRIES + 1):
-            try:
-                async with pacer.slot():
-                    resp = await conn.request("POST", path, json=body)
-                return resp.json()
-            except HTTPCallError as err:
-                if err.vendor_code in ("606", "615") and attempt < THROTTLE_RETRIES:
-                    self.throttled[err.vendor_code] += 1
-                    pacer.hold(2.0 if err.vendor_code == "615" else RATE_WINDOW_S / 4)
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        # A throttle answer (606 rate, 615 concurrency) holds this worker's pacer, so every other
+        # batch waits too, and comes back as a retry: the shard schedules it (one retry policy).
+        try:
+            async with pacer.slot():
+                resp = await conn.request("POST", path, json=body)
+            return resp.json()
+        except HTTPCallError as err:
+            if err.vendor_code in ("606", "615"):
+                self.throttled[err.vendor_code] += 1
+                pacer.hold(2.0 if err.vendor_code == "615" else RATE_WINDOW_S / 4)
+            raise
 
     def _failed(self, recs: list[_Rec], err: HTTPCallError, step: str) -> None:
         if err.vendor_code == "607":

@@ -16,6 +16,7 @@ from typing import Any
 
 from eventsync.definitions.destinations import SalesforceDestination
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import DeliveryItem, ItemResult, Limits
 from eventsync.destinations.common import (
     chunks,
     error_results,
@@ -26,9 +27,8 @@ from eventsync.destinations.common import (
     value_of,
     waves,
 )
+from eventsync.destinations.pacing import Pacer, pacer_for
 from eventsync.http import ConnectionClient, HTTPCallError
-from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
-from eventsync.signal.pacing import Pacer, pacer_for
 
 MAX_BATCH = 200
 # Short requests have no concurrency limit; 25 long-running (>= 20 s) are allowed. 10 keeps us far

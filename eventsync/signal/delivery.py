@@ -7,13 +7,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import eventsync.destinations  # noqa: F401  (registers the vendor adapters in ADAPTERS)
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import DeliveryItem, ItemResult, result_of_error
+from eventsync.destinations.registry import adapter_for
 from eventsync.http import ConnectionPool, HTTPCallError
 from eventsync.secrets import MissingSecretError
 from eventsync.signal.decide import TransformError, compiled, decide, render
-from eventsync.signal.destinations import DeliveryItem, ItemResult, adapter_for, result_of_error
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.ordering import EventOutcome
 from eventsync.signal.platform import status_tags

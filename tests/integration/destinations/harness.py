@@ -55,7 +55,8 @@ async def run_flow(
     wait until every record is delivered or parked; return the flow, explain per record and the
     parked map."""
     conn = connection(vendor, url)
-    f = flow(vendor, conn.name, dest, batching={"max_attempts": 30})
+    # every event must go out here (the fault paths are the point): unchanged bodies too
+    f = flow(vendor, conn.name, dest, batching={"max_attempts": 30}, skip_unchanged=False)
     defs = Definitions(connections=[conn], flows=[f])  # type: ignore[call-arg]
     bad = bad or {}
     want_parked = expect_parked if expect_parked is not None else set(bad)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from temporalio.client import Client
 
-from eventsync.destinations import VENDOR_ADAPTERS
+from eventsync.destinations.registry import VENDOR_ADAPTERS
 from sandbox import eloqua
 from sandbox.serving import served
 from tests.integration.destinations.harness import assert_in_order, run_flow, state

@@ -8,7 +8,7 @@ from temporalio.client import Client
 
 from client.commands.flows import explain, operate, shard_ids
 from eventsync.definitions import Definitions
-from eventsync.destinations import VENDOR_ADAPTERS
+from eventsync.destinations.registry import VENDOR_ADAPTERS
 from sandbox import marketo
 from sandbox.serving import served
 from tests.integration.destinations.harness import assert_in_order, run_flow, state, until

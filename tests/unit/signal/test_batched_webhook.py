@@ -10,9 +10,10 @@ import httpx
 
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.destinations.base import BATCH_KEYS_HEADER, IDEMPOTENCY_HEADER
+from eventsync.destinations.webhook import batch_results
 from eventsync.http import ConnectionPool
 from eventsync.signal.delivery import deliver_batch
-from eventsync.signal.destinations import BATCH_KEYS_HEADER, IDEMPOTENCY_HEADER, batch_results
 from eventsync.signal.sharding import idempotency_key
 from sandbox import webhook
 from sandbox.serving import served
@@ -99,7 +100,7 @@ async def test_without_batch_each_record_is_its_own_call() -> None:
 
 
 def test_batch_results_reads_per_record_entries_and_classifies_codes() -> None:
-    from eventsync.signal.destinations import DeliveryItem
+    from eventsync.destinations.base import DeliveryItem
 
     items = [DeliveryItem(f"e{i}", f"r{i}", f"k{i}", {}) for i in range(4)]
     body = (

@@ -8,20 +8,17 @@ same code. The flow has no mapping, so each item's body is the platform record i
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.definitions.touchpoint import TouchpointDestination
+from eventsync.destinations.base import DeliveryItem, ItemResult, Limits, result_of_error
 from eventsync.http import ConnectionClient, ConnectionPool, HTTPCallError
 from eventsync.touchpoint.api import TouchpointAPI
 from eventsync.touchpoint.attendees import PlanError
 from eventsync.touchpoint.platform import read_current
 from eventsync.touchpoint.sync import sync_record
-
-if TYPE_CHECKING:  # the Signal registry imports this module: no import back at load time
-    from eventsync.signal.destinations import DeliveryItem, ItemResult, Limits
-
 
 _platform_pool: ConnectionPool | None = None
 
@@ -46,16 +43,12 @@ class TouchpointAdapter:
 
     @property
     def limits(self) -> Limits:
-        from eventsync.signal.destinations import Limits
-
         # Each record costs a read and at most two writes; 8 records at a time keep Touchpoint calm.
         return Limits(batch_size=50, max_concurrency=8, calls_per_second=None)
 
     async def deliver(
         self, flow: FlowDefinition, conn: ConnectionClient, items: list[DeliveryItem]
     ) -> list[ItemResult]:
-        from eventsync.signal.destinations import ItemResult, result_of_error
-
         dest = flow.destination
         assert isinstance(dest, TouchpointDestination)
         api = TouchpointAPI(conn)
