@@ -38,10 +38,12 @@ import asyncio
 import http.client
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -176,10 +178,18 @@ def control(url: str, method: str = "GET", doc: Any = None, timeout: float = 30)
 
 
 class Stack:
+    """Our child processes by name (`worker-0`, `receiver-1`, ...; the role is the part before
+    the dash), plus outside pids by role (the dev server, PostgreSQL). A process killed on
+    purpose leaves its last CPU reading behind, so the phase still counts what it used."""
+
     def __init__(self, state: Path) -> None:
         self.state = state
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
+        self.outside: dict[str, int] = {}
+        self.last_cpu: dict[int, tuple[str, float]] = {}  # killed pid -> (role, CPU s at the kill)
+        self.kills: dict[str, int] = {}
+        self.lock = threading.Lock()
 
     def spawn(
         self, name: str, argv: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT
@@ -188,8 +198,32 @@ class Stack:
         self.logs[name] = log
         with open(log, "wb") as out:
             p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.procs[name] = p
+        with self.lock:
+            self.procs[name] = p
         return p
+
+    def pids(self, roles: list[str]) -> dict[int, str]:
+        """Live pid -> role, for these roles."""
+        with self.lock:
+            out = {p.pid: n.split("-")[0] for n, p in self.procs.items() if p.poll() is None}
+        out |= {pid: role for role, pid in self.outside.items()}
+        return {pid: role for pid, role in out.items() if role in roles}
+
+    def cpu(self, roles: list[str]) -> dict[int, tuple[str, float]]:
+        live = self.pids(roles)
+        got = tree_cpu({str(pid): pid for pid in live})
+        return {pid: (role, got[str(pid)]) for pid, role in live.items()}
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash: no clean shutdown, in-flight work dies with it."""
+        p = self.procs[name]
+        role = name.split("-")[0]
+        self.last_cpu[p.pid] = (role, tree_cpu({"p": p.pid})["p"])
+        p.kill()
+        p.wait()
+        with self.lock:
+            del self.procs[name]
+        self.kills[role] = self.kills.get(role, 0) + 1
 
     def wait_line(self, name: str, needle: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -224,6 +258,56 @@ class Stack:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(5)
+
+
+class Engine:
+    """Starts (and restarts) `eventsync worker` and `eventsync serve` processes."""
+
+    def __init__(self, stack: Stack, defs: Path, env: dict[str, str]) -> None:
+        self.stack, self.defs, self.env = stack, defs, env
+        self.n = 0
+        self.receiver_ports: dict[str, int] = {}
+
+    def worker(self) -> str:
+        name = f"worker-{self.n}"
+        self.n += 1
+        self.stack.spawn(
+            name, [*eventsync_cli(), "worker", "-d", str(self.defs)], self.env, cwd=self.stack.state
+        )
+        self.stack.wait_line(name, "worker polling")
+        return name
+
+    def receiver(self, port: int | None = None) -> str:
+        """A receiver; `port` reuses a killed one's port (the sender's URL stays valid)."""
+        name = f"receiver-{self.n}"
+        self.n += 1
+        port = port or free_port()
+        argv = [*eventsync_cli(), "serve", "-d", str(self.defs), "--port", str(port)]
+        self.stack.spawn(name, argv, self.env, cwd=self.stack.state)
+        self.receiver_ports[name] = port
+        self.stack.wait_http(name, f"http://127.0.0.1:{port}/readyz")
+        return name
+
+    def chaos(self, a: argparse.Namespace, stop: threading.Event) -> None:
+        """SIGKILL a random worker every --kill-worker-every s and a random receiver every
+        --kill-receiver-every s, each replaced at once (a receiver on the same port)."""
+        rng = random.Random(a.seed)
+        now = time.monotonic()
+        next_w = now + a.kill_worker_every if a.kill_worker_every else float("inf")
+        next_r = now + a.kill_receiver_every if a.kill_receiver_every else float("inf")
+        while not stop.wait(max(0.05, min(next_w, next_r) - time.monotonic())):
+            now = time.monotonic()
+            if now >= next_w:
+                victim = rng.choice(sorted(n for n in self.stack.procs if n.startswith("worker-")))
+                self.stack.kill(victim)
+                self.worker()
+                next_w = time.monotonic() + a.kill_worker_every * rng.uniform(0.5, 1.5)
+            if now >= next_r:
+                victim = rng.choice(sorted(n for n in self.stack.procs if n.startswith("receiver-")))
+                port = self.receiver_ports.pop(victim)
+                self.stack.kill(victim)
+                self.receiver(port)
+                next_r = time.monotonic() + a.kill_receiver_every * rng.uniform(0.5, 1.5)
 
 
 def eventsync_cli() -> list[str]:
@@ -263,16 +347,20 @@ async def temporal_cost(address: str, since: float, until: float) -> dict[str, i
 # ---- one phase ------------------------------------------------------------------------------------------
 
 
+ENGINE_ROLES = ["receiver", "worker", "temporal", "postgresql"]
+
+
 def phase(
     a: argparse.Namespace,
     name: str,
-    target: str,
+    targets: list[str],
     sink: str,
-    pids: dict[str, int],
-    engine: bool,
+    stack: Stack,
+    roles: list[str],
     events: int,
     rate: float,
     temporal_address: str | None,
+    engine: Engine | None = None,
     report: bool = True,
 ) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
@@ -285,7 +373,7 @@ def phase(
     sender = subprocess.Popen(
         [
             sys.executable, "-m", "benchmarks.signal_load", "sender",
-            "--url", f"{target}/webhooks/platform",
+            *(x for t in targets for x in ("--url", f"{t}/webhooks/platform")),
             "--secret", SECRET.decode(),
             "--run", run,
             "--events", str(events),
@@ -293,13 +381,20 @@ def phase(
             "--rate", str(rate),
             "--conns", str(a.conns),
             "--start-at", str(start_at),
+            "--attempts", str(a.sender_attempts),
             "--out", str(out),
         ],
         cwd=ROOT,
     )  # fmt: skip
     load_before = os.getloadavg()[0]
     time.sleep(max(0.0, start_at - time.time()))
-    cpu0, m0 = tree_cpu(pids), machine_busy()
+    cpu0, m0 = stack.cpu(roles), machine_busy()
+    kills0 = dict(stack.kills)
+    stop = threading.Event()
+    chaos = None
+    if engine is not None and (a.kill_worker_every or a.kill_receiver_every):
+        chaos = threading.Thread(target=engine.chaos, args=(a, stop), daemon=True)
+        chaos.start()
     if sender.wait() != 0:
         raise RuntimeError(f"the sender failed ({sender.returncode})")
     sent = json.loads(out.read_text())
@@ -319,18 +414,26 @@ def phase(
             stalled = True
             break
         time.sleep(0.25)
+    stop.set()
+    if chaos is not None:
+        chaos.join()
     ended = time.time()
-    cpu1, m1 = tree_cpu(pids), machine_busy()
+    cpu1, m1 = stack.cpu(roles), machine_busy()
+    for pid, got in stack.last_cpu.items():
+        if got[0] in roles and pid not in cpu1:
+            cpu1[pid] = got  # killed on purpose: its CPU up to the kill
+    cpu = {r: 0.0 for r in roles if r in {role for role, _ in [*cpu0.values(), *cpu1.values()]}}
+    for pid, (role, end) in cpu1.items():
+        cpu[role] += end - cpu0.get(pid, (role, 0.0))[1]
     _, st = control(f"{sink}/_bench/stats", timeout=120)
     delivered_ids = set(st.pop("delivered_ids"))
     n = max(1, len(delivered_ids & accepted))
     last = st["last_at"] or ended
     window = max(1e-6, (last if not stalled else ended) - start_at)
-    cpu = {k: cpu1[k] - cpu0[k] for k in pids}
-    engine_parts = [k for k in pids if k in ("receiver", "worker", "temporal", "postgresql")]
+    is_engine = temporal_address is not None or "worker" in roles
     res: dict[str, Any] = {
         "phase": name,
-        "store": a.store if engine else "none",
+        "store": a.store if is_engine else "none",
         "destination": "batched" if a.batched else "one call per record",
         "events": events,
         "records": records,
@@ -356,12 +459,17 @@ def phase(
         "sender_lag_p99_ms": sent["sender_lag_p99_ms"],
         "sender_cpu_ms_per_webhook": sent["sender_cpu_ms_per_webhook"],
         "cpu_ms_per_event": {k: round(1000 * v / n, 3) for k, v in cpu.items()},
-        "engine_cpu_ms_per_event": round(1000 * sum(cpu[k] for k in engine_parts) / n, 3) if engine else None,
+        "engine_cpu_ms_per_event": (
+            round(1000 * sum(v for k, v in cpu.items() if k in ENGINE_ROLES) / n, 3) if is_engine else None
+        ),
+        "kills": {k: v - kills0.get(k, 0) for k, v in stack.kills.items() if v - kills0.get(k, 0)},
         "window_s": round(ended - start_at, 2),
         "loadavg_1m_before": round(load_before, 2),
         "loadavg_1m_after": round(os.getloadavg()[0], 2),
         "machine_busy_pct": round(100 * (m1[0] - m0[0]) / max(1, m1[1] - m0[1]), 1),
         "ours_busy_pct": round(100 * sum(cpu.values()) / ((ended - start_at) * CORES), 1),
+        "workers": len(stack.pids(["worker"])),
+        "receivers": len(stack.pids(["receiver"])),
     }
     if a.outage:
         res["outage_s"] = a.outage
@@ -371,7 +479,7 @@ def phase(
             and res["duplicates_other_key"] == 0
             and res["out_of_order"] == 0
         )
-    if engine and temporal_address:
+    if temporal_address:
         tc = asyncio.run(temporal_cost(temporal_address, start_at, ended))
         res["temporal"] = tc
         res["temporal_per_event"] = round((tc["workflow_tasks"] + tc["activities"] + tc["signals"]) / n, 3)
@@ -398,19 +506,19 @@ def main(a: argparse.Namespace) -> None:
         stack.wait_line("sink", "READY")
         sink = f"http://127.0.0.1:{sink_port}"
         store_env: dict[str, str] = {}
-        pids: dict[str, int] = {}
         if a.store == "postgresql":
             url = subprocess.run(
                 [str(ROOT / "scripts" / "postgres.sh"), "start", str(pg_dir), str(free_port())],
                 check=True, capture_output=True, text=True,
             ).stdout.strip()  # fmt: skip
             store_env["EVENTSYNC_STORE"] = url
-            pids["postgresql"] = int((pg_dir / "data" / "postmaster.pid").read_text().split()[0])
+            stack.outside["postgresql"] = int((pg_dir / "data" / "postmaster.pid").read_text().split()[0])
         if a.store_url:
             store_env["EVENTSYNC_STORE"] = a.store_url
         dev = DevServer(state / "temporal", port=free_port(), ui_port=None, log_level="error")
         dev.start(timeout_s=90)
         assert dev.process is not None
+        stack.outside["temporal"] = dev.process.pid
         defs = state / "defs.yaml"  # JSON is YAML: the loader reads it as written
         defs.write_text(definitions(f"{sink}", a.shards, a.batched).model_dump_json(exclude_none=True))
         env = {
@@ -420,19 +528,12 @@ def main(a: argparse.Namespace) -> None:
             "PYTHONWARNINGS": "ignore",
             **store_env,
         }
-        cli = eventsync_cli()
-        stack.spawn("worker", [*cli, "worker", "-d", str(defs)], env, cwd=state)
-        stack.wait_line("worker", "worker polling")
-        rx_port = free_port()
-        stack.spawn("receiver", [*cli, "serve", "-d", str(defs), "--port", str(rx_port)], env, cwd=state)
-        receiver = f"http://127.0.0.1:{rx_port}"
-        stack.wait_http("receiver", f"{receiver}/readyz")
-        pids |= {
-            "receiver": stack.procs["receiver"].pid,
-            "worker": stack.procs["worker"].pid,
-            "temporal": dev.process.pid,
-            "sink": stack.procs["sink"].pid,
-        }
+        engine = Engine(stack, defs, env)
+        for _ in range(a.workers):
+            engine.worker()
+        for _ in range(a.receivers):
+            engine.receiver()
+        receivers = [f"http://127.0.0.1:{p}" for p in engine.receiver_ports.values()]
         print(
             json.dumps(
                 {
@@ -440,6 +541,8 @@ def main(a: argparse.Namespace) -> None:
                     "store": a.store,
                     "EVENTSYNC_STORE": "set" if store_env else "unset",
                     "shards": a.shards,
+                    "workers": a.workers,
+                    "receivers": a.receivers,
                     "loadavg_1m_idle": round(os.getloadavg()[0], 2),
                 }
             ),
@@ -449,10 +552,11 @@ def main(a: argparse.Namespace) -> None:
         rate = 0.0 if a.max else a.rate
         if events > a.max_events:
             raise SystemExit(f"{events} events is over --max-events {a.max_events}")
+        roles = [*ENGINE_ROLES, "sink"]
         # Warm-up: shard workflows started, connections open, imports done; not reported.
         if a.warmup:
             w = phase(
-                a, "warmup", receiver, sink, pids, True, a.warmup, min(a.rate, 100.0), None, report=False
+                a, "warmup", receivers, sink, stack, roles, a.warmup, min(a.rate, 100.0), None, report=False
             )
             print(
                 json.dumps({"warmup": {k: w[k] for k in ("delivered", "lost", "latency_p99_ms")}}), flush=True
@@ -460,7 +564,11 @@ def main(a: argparse.Namespace) -> None:
         name = ("max" if a.max else f"steady-{a.rate:g}") + ("-batched" if a.batched else "")
         if a.outage:
             name += f"-outage-{a.outage:g}s"
-        results = [phase(a, f"eventsync-{name}", receiver, sink, pids, True, events, rate, dev.address)]
+        if a.kill_worker_every or a.kill_receiver_every:
+            name += "-kills"
+        results = [
+            phase(a, f"eventsync-{name}", receivers, sink, stack, roles, events, rate, dev.address, engine)
+        ]
         if a.baseline:
             fw_port = free_port()
             stack.spawn(
@@ -469,9 +577,12 @@ def main(a: argparse.Namespace) -> None:
                  "--sink", f"{sink}/hook", "--secret", SECRET.decode()],
             )  # fmt: skip
             stack.wait_line("forwarder", "READY")
-            fw = {"forwarder": stack.procs["forwarder"].pid, "sink": stack.procs["sink"].pid}
-            forwarder = f"http://127.0.0.1:{fw_port}"
-            results.append(phase(a, f"baseline-{name}", forwarder, sink, fw, False, events, rate, None))
+            forwarder = [f"http://127.0.0.1:{fw_port}"]
+            results.append(
+                phase(
+                    a, f"baseline-{name}", forwarder, sink, stack, ["forwarder", "sink"], events, rate, None
+                )
+            )
         summary(results)
     finally:
         stack.stop()
@@ -524,11 +635,41 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--store-url", default=None, help="EVENTSYNC_STORE for both processes, verbatim")
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument(
-        "--records", type=int, default=500, help="distinct registrations (event i is record i %% N)"
+        "--records",
+        type=int,
+        default=None,
+        help="distinct registrations; event i is record i %% N (default: events / 4)",
     )
+    ap.add_argument("--events-per-record", type=int, default=4, help="when --records is not given")
     ap.add_argument("--conns", type=int, default=32, help="sender keep-alive connections")
     ap.add_argument("--warmup", type=int, default=200, help="events sent first, not reported (0: none)")
     ap.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the forwarder phase")
+    ap.add_argument("--workers", type=int, default=1, help="`eventsync worker` processes")
+    ap.add_argument(
+        "--receivers",
+        type=int,
+        default=1,
+        help="`eventsync serve` processes (the sender's connections split between them)",
+    )
+    ap.add_argument(
+        "--kill-worker-every",
+        type=float,
+        default=0,
+        help="SIGKILL a random worker about this often (s), replaced at once",
+    )
+    ap.add_argument(
+        "--kill-receiver-every",
+        type=float,
+        default=0,
+        help="SIGKILL a random receiver about this often (s), restarted on its port",
+    )
+    ap.add_argument("--seed", type=int, default=1, help="for the kills' timing and victims")
+    ap.add_argument(
+        "--sender-attempts",
+        type=int,
+        default=8,
+        help="tries per webhook (backoff 0.5 s doubling, capped 5 s)",
+    )
     ap.add_argument("--drain-timeout", type=float, default=180)
     ap.add_argument("--stall-s", type=float, default=30, help="stop waiting after this long with no delivery")
     ap.add_argument("--max-events", type=int, default=300_000, help="refuse a run larger than this")

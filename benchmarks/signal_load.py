@@ -179,20 +179,23 @@ def signed_request(
 
 
 async def send_all(a: argparse.Namespace) -> dict[str, Any]:
-    u = urlsplit(a.url)
-    host, port, path = u.hostname or "127.0.0.1", u.port or 80, u.path
+    targets = [urlsplit(x) for x in a.url]
     secret = a.secret.encode()
     t0 = a.start_at
     rate = a.rate
     # Built and signed before the clock starts; a retry re-signs (the platform's behaviour).
     lanes: list[list[tuple[int, float, str, str, bytes, bytes]]] = [[] for _ in range(a.conns)]
+    # Lane j talks to receiver j % len(targets).
+    where = [(t.hostname or "127.0.0.1", t.port or 80, t.path) for t in targets]
     for i in range(a.events):
         due = t0 if rate <= 0 else t0 + i / rate
         eid, body = event_body(a.run, i, a.records, due)
         kind = "registration.created" if i < a.records else "registration.updated"
         ts = int(due)
+        j = (i % a.records) % a.conns
+        host, port, path = where[j % len(where)]
         req = signed_request(f"{host}:{port}", path, eid, kind, body, secret, ts, 1)
-        lanes[(i % a.records) % a.conns].append((i, due, eid, kind, body, req))
+        lanes[j].append((i, due, eid, kind, body, req))
     accepted: list[int] = []
     statuses: dict[str, int] = {}
     lags: list[float] = []
@@ -202,7 +205,8 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
         print(f"sender: building took past the start ({built_at - t0:.1f} s late)", file=sys.stderr)
     cpu0 = time.process_time()
 
-    async def lane(items: list[tuple[int, float, str, str, bytes, bytes]]) -> None:
+    async def lane(j: int, items: list[tuple[int, float, str, str, bytes, bytes]]) -> None:
+        host, port, path = where[j % len(where)]
         reader: asyncio.StreamReader | None = None
         writer: asyncio.StreamWriter | None = None
         for i, due, eid, kind, body, req in items:
@@ -212,7 +216,7 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
             lags.append(time.time() - due)
             for attempt in range(1, a.attempts + 1):
                 if attempt > 1:
-                    await asyncio.sleep(a.retry_s * 2 ** (attempt - 2))
+                    await asyncio.sleep(min(5.0, a.retry_s * 2 ** (attempt - 2)))
                     req = signed_request(
                         f"{host}:{port}", path, eid, kind, body, secret, int(time.time()), attempt
                     )
@@ -243,7 +247,7 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
         if writer is not None:
             writer.close()
 
-    await asyncio.gather(*(lane(items) for items in lanes if items))
+    await asyncio.gather(*(lane(j, items) for j, items in enumerate(lanes) if items))
     done = time.time()
     cpu = time.process_time() - cpu0
     lags.sort()
@@ -455,7 +459,7 @@ def main() -> None:
     ap.add_argument("--port", type=int)
     ap.add_argument("--sink")
     ap.add_argument("--secret", default="bench-secret")
-    ap.add_argument("--url")
+    ap.add_argument("--url", action="append", help="sender: repeat to spread connections over receivers")
     ap.add_argument("--run")
     ap.add_argument("--events", type=int)
     ap.add_argument("--records", type=int)
