@@ -263,8 +263,8 @@ class Stack:
 class Engine:
     """Starts (and restarts) `eventsync worker` and `eventsync serve` processes."""
 
-    def __init__(self, stack: Stack, defs: Path, env: dict[str, str]) -> None:
-        self.stack, self.defs, self.env = stack, defs, env
+    def __init__(self, stack: Stack, defs: Path, env: dict[str, str], dev: DevServer) -> None:
+        self.stack, self.defs, self.env, self.dev = stack, defs, env, dev
         self.n = 0
         self.receiver_ports: dict[str, int] = {}
 
@@ -289,19 +289,33 @@ class Engine:
         return name
 
     def chaos(self, a: argparse.Namespace, stop: threading.Event) -> None:
-        """SIGKILL a random worker every --kill-worker-every s and a random receiver every
-        --kill-receiver-every s, each replaced at once (a receiver on the same port)."""
+        """SIGKILL a random worker every --kill-worker-every s (or once, --kill-worker-after s in)
+        and a random receiver every --kill-receiver-every s, each replaced at once (a receiver on
+        the same port); SIGKILL the dev server --restart-temporal-at s in and start it again on
+        the same port and database."""
         rng = random.Random(a.seed)
+        never = float("inf")
         now = time.monotonic()
-        next_w = now + a.kill_worker_every if a.kill_worker_every else float("inf")
-        next_r = now + a.kill_receiver_every if a.kill_receiver_every else float("inf")
-        while not stop.wait(max(0.05, min(next_w, next_r) - time.monotonic())):
+        next_w = now + (a.kill_worker_every or a.kill_worker_after or never)
+        next_r = now + (a.kill_receiver_every or never)
+        next_t = now + (a.restart_temporal_at or never)
+        while not stop.wait(max(0.05, min(next_w, next_r, next_t) - time.monotonic())):
             now = time.monotonic()
+            if now >= next_t:
+                assert self.dev.process is not None
+                pid = self.dev.process.pid
+                self.stack.last_cpu[pid] = ("temporal", tree_cpu({"p": pid})["p"])
+                self.dev.kill()
+                self.stack.kills["temporal"] = self.stack.kills.get("temporal", 0) + 1
+                self.dev.start(timeout_s=90)
+                self.stack.outside["temporal"] = self.dev.process.pid
+                next_t = never
             if now >= next_w:
                 victim = rng.choice(sorted(n for n in self.stack.procs if n.startswith("worker-")))
                 self.stack.kill(victim)
                 self.worker()
-                next_w = time.monotonic() + a.kill_worker_every * rng.uniform(0.5, 1.5)
+                every = a.kill_worker_every
+                next_w = time.monotonic() + every * rng.uniform(0.5, 1.5) if every else never
             if now >= next_r:
                 victim = rng.choice(sorted(n for n in self.stack.procs if n.startswith("receiver-")))
                 port = self.receiver_ports.pop(victim)
@@ -392,7 +406,9 @@ def phase(
     kills0 = dict(stack.kills)
     stop = threading.Event()
     chaos = None
-    if engine is not None and (a.kill_worker_every or a.kill_receiver_every):
+    if engine is not None and (
+        a.kill_worker_every or a.kill_worker_after or a.kill_receiver_every or a.restart_temporal_at
+    ):
         chaos = threading.Thread(target=engine.chaos, args=(a, stop), daemon=True)
         chaos.start()
     if sender.wait() != 0:
@@ -528,7 +544,7 @@ def main(a: argparse.Namespace) -> None:
             "PYTHONWARNINGS": "ignore",
             **store_env,
         }
-        engine = Engine(stack, defs, env)
+        engine = Engine(stack, defs, env, dev)
         for _ in range(a.workers):
             engine.worker()
         for _ in range(a.receivers):
@@ -564,7 +580,7 @@ def main(a: argparse.Namespace) -> None:
         name = ("max" if a.max else f"steady-{a.rate:g}") + ("-batched" if a.batched else "")
         if a.outage:
             name += f"-outage-{a.outage:g}s"
-        if a.kill_worker_every or a.kill_receiver_every:
+        if a.kill_worker_every or a.kill_worker_after or a.kill_receiver_every or a.restart_temporal_at:
             name += "-kills"
         results = [
             phase(a, f"eventsync-{name}", receivers, sink, stack, roles, events, rate, dev.address, engine)
@@ -663,6 +679,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="SIGKILL a random receiver about this often (s), restarted on its port",
     )
+    ap.add_argument("--kill-worker-after", type=float, default=0, help="SIGKILL one worker this many s in")
+    ap.add_argument(
+        "--restart-temporal-at",
+        type=float,
+        default=0,
+        help="SIGKILL the dev server this many s in, restart it",
+    )
     ap.add_argument("--seed", type=int, default=1, help="for the kills' timing and victims")
     ap.add_argument(
         "--sender-attempts",
@@ -674,7 +697,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--stall-s", type=float, default=30, help="stop waiting after this long with no delivery")
     ap.add_argument("--max-events", type=int, default=300_000, help="refuse a run larger than this")
     ap.add_argument("--keep", action="store_true", help="keep the state folder (logs, databases)")
+    # The previous harness's flags, still cited in docs: same meaning where there is one.
+    ap.add_argument("--dest-batch", dest="batched", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--senders", dest="conns", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--capacity-only", dest="max", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--backlog", type=int, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.backlog is not None:  # "a backlog created at once": a capacity phase of that many events
+        a.max, a.events = True, a.backlog
     if a.outage and a.outage < 0:
         ap.error("--outage must be positive")
     return a
