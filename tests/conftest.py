@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from eventsync.keyring import KEYS_ENV, KEYS_FILE_ENV
 from eventsync.store.sql import STORE_ENV
+from tests.support.postgres import PostgresMissing, PostgresServer
 from worker.converter import data_converter
 from workflows import search_attributes as sa
 
@@ -85,3 +86,32 @@ def client(temporal_env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4()}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (Debian's package, which scripts/test.sh installs).
+
+    `.url` is its database; `.new_database(name)` makes another (one per test keeps tests apart);
+    `.stop()` / `.start()` take the same server down and up again (same port, data and URL). A test
+    that stops it must start it again before it ends (try/finally): the server is shared.
+    """
+    try:
+        # Its own folder under /tmp, not tmp_path: as root the server runs as the postgres user,
+        # who cannot enter pytest's 0700 folders.
+        server = PostgresServer.create()
+    except PostgresMissing as exc:
+        # CI must run the store's PostgreSQL tests: there, a missing server is a broken setup.
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {exc}", pytrace=False)
+        pytest.skip(f"{exc}; scripts/test.sh installs it")
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: PostgresServer) -> str:
+    """postgresql://user:password@127.0.0.1:PORT/db of the session's server (see `postgres`)."""
+    return postgres.url
