@@ -145,6 +145,9 @@ class EventStore:
             )
         self.path = None if self.postgres else Path(url[len("sqlite:///") :])
         self._local = threading.local()
+        # Bumped on any failure: every thread then reconnects before its next use, so a server
+        # that went away and came back costs one failed request, not one per thread's connection.
+        self._generation = 0
         self._schema_lock = threading.Lock()
         self._schema_ready = False
 
@@ -170,11 +173,19 @@ class EventStore:
 
     def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "generation", 0) != self._generation:
+            self._close_local()
+            conn = None
         if conn is None:
-            conn = self._local.conn = self._connect()
+            conn = self._connect()
+            self._local.conn, self._local.generation = conn, self._generation
         return conn
 
     def _drop(self) -> None:
+        self._generation += 1
+        self._close_local()
+
+    def _close_local(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
