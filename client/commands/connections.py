@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
+from client.commands.common import (
+    Temporal,
+    connect,
+    definitions_option,
+    fail,
+    load,
+    pick,
+    run,
+    temporal_options,
+)
 from eventsync.connectors.check import check_connection
 from eventsync.http import ConnectionPool
 
@@ -33,22 +42,15 @@ def list_(definitions_path: Path) -> None:
     is_flag=True,
     help="Run the test on a worker (with the worker's secrets) through Temporal.",
 )
-@address_option
-@namespace_option
-def test(
-    name: str, definitions_path: Path, via_worker: bool, address: str | None, namespace: str | None
-) -> None:
+@temporal_options
+def test(name: str, definitions_path: Path, via_worker: bool, temporal: Temporal) -> None:
     """Authenticate and make the connection's cheapest read; print OK or the vendor's error.
 
     temporal equivalent (--via-worker): temporal workflow execute --type ConnectionCheckWorkflow
     --task-queue eventsync --input '<connection JSON>'
     """
     defs = load(definitions_path)
-    try:
-        connection = defs.connection(name)
-    except KeyError as err:
-        fail(str(err.args[0]))
-        return
+    connection = defs.connection(pick("connection", name, (c.name for c in defs.connections)))
 
     async def local() -> tuple[bool, str]:
         pool = ConnectionPool()
@@ -59,11 +61,10 @@ def test(
         return result.ok, result.message
 
     async def remote() -> tuple[bool, str]:
-        from worker.connect import connect
         from worker.registry import TASK_QUEUE
         from workflows.connection_check import ConnectionCheckWorkflow
 
-        client = await connect(address, namespace)
+        client = await connect(temporal)
         result = await client.execute_workflow(
             ConnectionCheckWorkflow.run,
             connection,
