@@ -17,7 +17,7 @@ from client.commands.common import (
     run,
     temporal_options,
 )
-from eventsync.connectors.check import check_connection
+from eventsync.connectors.check import NoTestPath, check_connection, check_path
 from eventsync.http import ConnectionPool
 
 
@@ -42,8 +42,16 @@ def list_(definitions_path: Path) -> None:
     is_flag=True,
     help="Run the test on a worker (with the worker's secrets) through Temporal.",
 )
+@click.option(
+    "--account",
+    default=None,
+    help="Platform connections: the account code to read (default: the first one the flows, "
+    "touchpoint block or fetch targets using the connection name).",
+)
 @temporal_options
-def test(name: str, definitions_path: Path, via_worker: bool, temporal: Temporal) -> None:
+def test(
+    name: str, definitions_path: Path, via_worker: bool, account: str | None, temporal: Temporal
+) -> None:
     """Authenticate and make the connection's cheapest read; print OK or the vendor's error.
 
     temporal equivalent (--via-worker): temporal workflow execute --type ConnectionCheckWorkflow
@@ -51,11 +59,13 @@ def test(name: str, definitions_path: Path, via_worker: bool, temporal: Temporal
     """
     defs = load(definitions_path)
     connection = defs.connection(pick("connection", name, (c.name for c in defs.connections)))
+    if account is None:
+        account = next(iter(defs.platform_accounts(connection.name)), None)
 
     async def local() -> tuple[bool, str]:
         pool = ConnectionPool()
         try:
-            result = await check_connection(pool, connection)
+            result = await check_connection(pool, connection, account)
         finally:
             await pool.aclose()
         return result.ok, result.message
@@ -64,10 +74,15 @@ def test(name: str, definitions_path: Path, via_worker: bool, temporal: Temporal
         from worker.registry import TASK_QUEUE
         from workflows.connection_check import ConnectionCheckWorkflow
 
+        # The worker tests what it is given: the path goes with the connection (no secret in it).
+        try:
+            tested = connection.model_copy(update={"test_path": check_path(connection, account)})
+        except NoTestPath as err:
+            return False, str(err)
         client = await connect(temporal)
         result = await client.execute_workflow(
             ConnectionCheckWorkflow.run,
-            connection,
+            tested,
             id=f"connection-test-{name}-{uuid.uuid4().hex[:8]}",
             task_queue=TASK_QUEUE,
         )
