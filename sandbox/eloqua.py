@@ -4,7 +4,7 @@ One server plays both ``login.eloqua.com`` (``/id``, ``/auth/oauth2/...``) and t
 (``/api/REST/...``, ``/api/bulk/2.0/...``); ``/id`` names this server as the base URL.
 Auth: Basic ``Site\\User:password`` or OAuth2 bearer (authorization code, password,
 refresh; 8 h access tokens). Paths under ``/api/`` are matched case-insensitively, as
-Eloqua does, so fault rules name them in lower case.
+Eloqua does, and so are fault rules' paths (``/api/REST/…`` and ``/api/rest/…`` alike).
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def create_app(**overrides: Any) -> FastAPI:
     settings = make_settings(EloquaSettings, overrides)
     st = EloquaState()
     gate = Gate()
-    knobs = faults.Faults()
+    knobs = faults.Faults(ignore_case=True)
     app = FastAPI(title="Eloqua sandbox")
 
     # ---------------------------------------------------------------- auth
