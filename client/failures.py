@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from temporalio.service import RPCError
 
+from client.devenv import DevEnvError
 from client.queries import NoAnswer
 from worker.connect import TemporalConfigError
 from workflows import search_attributes as sa
@@ -12,7 +13,7 @@ from workflows import search_attributes as sa
 
 def explain(err: BaseException) -> str | None:
     """The message for a failure we recognise, or None for a real bug (shown as a traceback)."""
-    if isinstance(err, NoAnswer | TemporalConfigError):
+    if isinstance(err, NoAnswer | TemporalConfigError | DevEnvError):
         return str(err)
     if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
         return (

@@ -113,6 +113,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def load(path: Path) -> Definitions:
+    if not path.exists():
+        fail(
+            f"no definitions at {path}: give -d PATH or set ${DEFINITIONS_ENV} "
+            "(the dev stack's are examples/dev; `bash scripts/dev.sh` sets that for commands run from the repository)"
+        )
     result = load_definitions(path, check_secrets=False)
     if result.definitions is None:
         for problem in result.errors:

@@ -285,6 +285,12 @@ def dev(
         fail(str(err))
     ui_codec = ["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port and ui_port else []
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None, extra_args=ui_codec)
+    if sandbox:
+        # The emulators start empty (and seeded) every time; Temporal's history must not
+        # outlive them, or `explain` would mix two people under one registration code.
+        previous = server.set_aside_state()
+        if previous is not None:
+            click.echo(f"  --sandbox: emulators start afresh, so Temporal does too (previous state: {previous})")
     try:
         server.start()
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:
