@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from activities import context
 from eventsync.definitions import Definitions
-from worker import registry
+from worker import activity_logs, registry
 
 
 def build_worker(
@@ -26,6 +26,7 @@ def build_worker(
 ) -> Worker:
     # The worker resolves every connection, flow and fetch by name from its own definitions.
     context.register(task_queue, definitions)
+    activity_logs.install()
     return Worker(
         client,
         task_queue=task_queue,
