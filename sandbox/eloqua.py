@@ -1,4 +1,4 @@
-"""Oracle Eloqua emulator: login service, Application REST API and Bulk API 2.0 (API-FACTS §2).
+"""Oracle Eloqua emulator: login service, Application REST API and Bulk API 2.0 (docs/sandbox-vendors.md).
 
 One server plays both ``login.eloqua.com`` (``/id``, ``/auth/oauth2/...``) and the pod
 (``/api/REST/...``, ``/api/bulk/2.0/...``); ``/id`` names this server as the base URL.

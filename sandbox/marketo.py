@@ -1,4 +1,4 @@
-"""Marketo Engage REST API emulator (API-FACTS §1).
+"""Marketo Engage REST API emulator (its contract: docs/sandbox-vendors.md, "Marketo").
 
 Identity (client credentials in the query, one token per client id returned until it
 expires, 602 on the first use after expiry then 601), Sync Leads, lead filter reads and

@@ -1,4 +1,4 @@
-"""Salesforce REST API emulator (API-FACTS §3).
+"""Salesforce REST API emulator (its contract: docs/sandbox-vendors.md, "Salesforce").
 
 OAuth2 client credentials (no ``expires_in``; a session times out after inactivity and then
 answers 401 INVALID_SESSION_ID), sObject Collections upsert by external ID (<= 200 records,

@@ -205,7 +205,7 @@ def _codec_server(server: DevServer, port: int) -> uvicorn.Server:
 
 
 def _dev_keys(state_dir: Path) -> None:
-    """Encrypt the local stack's payloads like any other (DESIGN §7): the configured keys, or a
+    """Encrypt the local stack's payloads like any other (docs/operations.md): the configured keys, or a
     key of its own kept in the state folder (found there by commands run from this folder)."""
     from eventsync.keyring import KEYS_FILE_ENV, ensure_key_file, keyring_from_env
 

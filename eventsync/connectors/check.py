@@ -35,7 +35,8 @@ class CheckResult:
 
 
 async def _eloqua_ok(client: ConnectionClient, path: str) -> CheckResult:
-    # Eloqua's /id answers 200 "Not authenticated." on a failed login (API-FACTS §2.1).
+    # Eloqua's /id answers HTTP 200 with the JSON string "Not authenticated." on a failed login,
+    # not a 401 (docs/sandbox-vendors.md, "Eloqua").
     response = await client.request("GET", path)
     if response.text.strip().strip('"') == "Not authenticated.":
         return CheckResult(

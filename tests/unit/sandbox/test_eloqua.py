@@ -1,4 +1,4 @@
-"""Contract tests for the Eloqua emulator (API-FACTS §2), over real HTTP on loopback."""
+"""Contract tests for the Eloqua emulator (docs/sandbox-vendors.md), over real HTTP on loopback."""
 
 from __future__ import annotations
 
