@@ -7,7 +7,7 @@ import traceback
 
 import click
 
-from client import failures
+from client import devenv, failures
 from client.commands import COMMANDS
 from client.commands.common import leave
 
@@ -26,6 +26,7 @@ def main() -> None:
     # Every command, success or failure, leaves through one door (see `leave`): a command that
     # used a Temporal client must not reach interpreter finalization (sdk-python#300).
     try:
+        devenv.apply_dev_env()
         cli(prog_name="eventsync")
         code = 0
     except SystemExit as done:

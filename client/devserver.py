@@ -51,6 +51,23 @@ class DevServer:
     def db_file(self) -> Path:
         return self.state_dir / "temporal.sqlite"
 
+    def set_aside_state(self) -> Path | None:
+        """Move the SQLite state (and its WAL files) to `*.previous`, so the next start begins
+        empty; returns where it went, or None when there was none. The sandbox's emulators
+        keep their data in memory: a Temporal state older than them would describe other
+        records under the same codes. Never while a server answers on the port (it may be
+        using the file)."""
+        if not self.db_file.exists() or _port_open(self.ip, self.port):
+            return None
+        previous = self.db_file.with_name(self.db_file.name + ".previous")
+        for suffix in ("", "-wal", "-shm"):
+            source = self.db_file.with_name(self.db_file.name + suffix)
+            target = previous.with_name(previous.name + suffix)
+            target.unlink(missing_ok=True)
+            if source.exists():
+                source.rename(target)
+        return previous
+
     def command(self) -> list[str]:
         cmd = [
             temporal_binary(),

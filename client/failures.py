@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from temporalio.service import RPCError
 
+from client.devenv import DevEnvError
 from client.queries import NoAnswer
+from worker.connect import TemporalConfigError
 from workflows import search_attributes as sa
 
 
 def explain(err: BaseException) -> str | None:
     """The message for a failure we recognise, or None for a real bug (shown as a traceback)."""
-    if isinstance(err, NoAnswer):
+    if isinstance(err, NoAnswer | TemporalConfigError | DevEnvError):
         return str(err)
     if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
         return (
             f"cannot reach Temporal: {_cause(str(err))}\n"
             "  fix: start one (`eventsync dev`), or point at yours with --address / TEMPORAL_ADDRESS"
+            " (or --profile / TEMPORAL_PROFILE)"
         )
     if isinstance(err, RPCError):
         message = f"Temporal refused the request ({err.status.name}): {err.message}"

@@ -41,16 +41,23 @@ class FaultRule(BaseModel):
 
 
 class Faults:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, ignore_case: bool = False) -> None:
+        """``ignore_case``: for a vendor whose paths are case-insensitive (Eloqua), a rule
+        matches however either side spells the path, or a rule written as the vendor's docs
+        spell it would never fire."""
         self.rules: list[FaultRule] = []
         self.rng = random.Random(seed)
+        self.ignore_case = ignore_case
 
     def reseed(self, seed: int) -> None:
         self.rng = random.Random(seed)
 
     def match(self, method: str, path: str) -> FaultRule | None:
+        if self.ignore_case:
+            path = path.lower()
         for rule in self.rules:
-            if not path.startswith(rule.path) or (rule.method and rule.method.upper() != method.upper()):
+            prefix = rule.path.lower() if self.ignore_case else rule.path
+            if not path.startswith(prefix) or (rule.method and rule.method.upper() != method.upper()):
                 continue
             if rule.times is not None and rule.fired >= rule.times:
                 continue

@@ -1,4 +1,4 @@
-"""HubSpot CRM v3 emulator (API-FACTS §4).
+"""HubSpot CRM v3 emulator (its contract: docs/sandbox-vendors.md, "HubSpot").
 
 Private-app bearer tokens and OAuth (authorization code, refresh; 30 min access tokens),
 contacts batch upsert by a unique ``idProperty`` with ``new`` on created results and

@@ -1,7 +1,8 @@
 """Run an ASGI app (an emulator) on a loopback port in a background thread.
 
 Tests start each emulator on a free port with ``served(app)``; ``eventsync sandbox`` runs
-them on fixed ports. The emulators import nothing of the engine (DESIGN §2).
+them on fixed ports. The emulators import nothing of the engine: one that shared the engine's code
+would share its mistakes.
 """
 
 from __future__ import annotations

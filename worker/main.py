@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from activities import context
 from eventsync.definitions import Definitions
-from worker import registry
+from worker import activity_logs, registry
 from worker.keeper import Keeper
 
 
@@ -42,6 +42,7 @@ def build_worker(
 ) -> Worker:
     # The worker resolves every connection, flow and fetch by name from its own definitions.
     context.register(task_queue, definitions)
+    activity_logs.install()
     worker = EventsyncWorker(
         client,
         task_queue=task_queue,

@@ -1,4 +1,4 @@
-"""Custom search attributes, defined once (DESIGN §7).
+"""Custom search attributes, defined once (docs/cli.md lists them and how to register them).
 
 The dev server registers them at start (`eventsync dev`, the test fixture); a cluster
 registers them with `temporal operator search-attribute create` (docs/operations.md).

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import difflib
+import functools
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from eventsync.definitions import Definitions
 from eventsync.definitions.loader import load_definitions
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 T = TypeVar("T")
 
@@ -34,11 +40,56 @@ address_option = click.option(
     "--address",
     envvar="TEMPORAL_ADDRESS",
     default=None,
-    help="Temporal frontend host:port (default: envconfig, then localhost:7233).",
+    help="Temporal frontend host:port (default: the envconfig profile, then localhost:7233).",
 )
 namespace_option = click.option(
     "--namespace", envvar="TEMPORAL_NAMESPACE", default=None, help="Temporal namespace."
 )
+profile_option = click.option(
+    "--profile",
+    default=None,
+    help="envconfig profile of the Temporal config file ($TEMPORAL_PROFILE, else `default`).",
+)
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """Where a command's Temporal is: explicit options win over the envconfig profile (the
+    `temporal` CLI's own config file and TEMPORAL_* variables), which wins over our defaults."""
+
+    address: str | None = None
+    namespace: str | None = None
+    profile: str | None = None
+
+
+def temporal_options(command: Callable[..., T]) -> Callable[..., T]:
+    """`--address`, `--namespace` and `--profile`, the same on every command that talks to
+    Temporal, handed to the command as one `temporal: Temporal` argument (pass it to `connect`)."""
+
+    @functools.wraps(command)
+    def with_target(*args: Any, address: str | None, namespace: str | None, profile: str | None, **kw: Any) -> T:
+        return command(*args, temporal=Temporal(address, namespace, profile), **kw)
+
+    return address_option(namespace_option(profile_option(with_target)))
+
+
+async def connect(temporal: Temporal) -> Client:
+    """The Temporal client of a command (our data converter and interceptors, see worker/connect.py)."""
+    from worker.connect import connect as connect_to
+
+    return await connect_to(temporal.address, temporal.namespace, temporal.profile)
+
+
+def pick(kind: str, name: str, known: Iterable[str]) -> str:
+    """`name` if it is one of `known`, else a usage error that offers the nearest names: an
+    operator's typo must fail, not act on nothing."""
+    names = sorted(set(known))
+    if name in names:
+        return name
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    defined = ", ".join(names[:10]) + (f", … {len(names)} in all" if len(names) > 10 else "") if names else "none"
+    raise click.UsageError(f"no {kind} named {name!r}{hint} (defined: {defined})")
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -62,6 +113,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def load(path: Path) -> Definitions:
+    if not path.exists():
+        fail(
+            f"no definitions at {path}: give -d PATH or set ${DEFINITIONS_ENV} "
+            "(the dev stack's are examples/dev; `bash scripts/dev.sh` sets that for commands run from the repository)"
+        )
     result = load_definitions(path, check_secrets=False)
     if result.definitions is None:
         for problem in result.errors:

@@ -7,8 +7,17 @@ from pathlib import Path
 
 import click
 
-from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
-from eventsync.connectors.check import check_connection
+from client.commands.common import (
+    Temporal,
+    connect,
+    definitions_option,
+    fail,
+    load,
+    pick,
+    run,
+    temporal_options,
+)
+from eventsync.connectors.check import NoTestPath, check_connection, check_path
 from eventsync.http import ConnectionPool
 
 
@@ -33,10 +42,15 @@ def list_(definitions_path: Path) -> None:
     is_flag=True,
     help="Run the test on a worker (with the worker's secrets) through Temporal.",
 )
-@address_option
-@namespace_option
+@click.option(
+    "--account",
+    default=None,
+    help="Platform connections: the account code to read (default: the first one the flows, "
+    "touchpoint block or fetch targets using the connection name).",
+)
+@temporal_options
 def test(
-    name: str, definitions_path: Path, via_worker: bool, address: str | None, namespace: str | None
+    name: str, definitions_path: Path, via_worker: bool, account: str | None, temporal: Temporal
 ) -> None:
     """Authenticate and make the connection's cheapest read; print OK or the vendor's error.
 
@@ -44,29 +58,31 @@ def test(
     --task-queue eventsync --input '<connection JSON>'
     """
     defs = load(definitions_path)
-    try:
-        connection = defs.connection(name)
-    except KeyError as err:
-        fail(str(err.args[0]))
-        return
+    connection = defs.connection(pick("connection", name, (c.name for c in defs.connections)))
+    if account is None:
+        account = next(iter(defs.platform_accounts(connection.name)), None)
 
     async def local() -> tuple[bool, str]:
         pool = ConnectionPool()
         try:
-            result = await check_connection(pool, connection)
+            result = await check_connection(pool, connection, account)
         finally:
             await pool.aclose()
         return result.ok, result.message
 
     async def remote() -> tuple[bool, str]:
-        from worker.connect import connect
         from worker.registry import TASK_QUEUE
         from workflows.connection_check import ConnectionCheckWorkflow
 
-        client = await connect(address, namespace)
+        # The worker tests what it is given: the path goes with the connection (no secret in it).
+        try:
+            tested = connection.model_copy(update={"test_path": check_path(connection, account)})
+        except NoTestPath as err:
+            return False, str(err)
+        client = await connect(temporal)
         result = await client.execute_workflow(
             ConnectionCheckWorkflow.run,
-            connection,
+            tested,
             id=f"connection-test-{name}-{uuid.uuid4().hex[:8]}",
             task_queue=TASK_QUEUE,
         )

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from client.commands.common import fail
+from client.commands.common import DEFAULT_DEFINITIONS, DEFINITIONS_ENV, fail
 from eventsync.definitions import Definitions
 from eventsync.definitions.loader import load_definitions
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path), default="eventsync.yaml")
+@click.argument("path", type=click.Path(path_type=Path), envvar=DEFINITIONS_ENV, default=DEFAULT_DEFINITIONS)
 def validate(path: Path) -> None:
     """Check a definitions file or folder; report every problem with file:line, path and a hint."""
     result = load_definitions(path)

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from client.commands.common import DEFAULT_DEFINITIONS, address_option, fail, load, namespace_option, run
+from client.commands.common import (
+    DEFAULT_DEFINITIONS,
+    Temporal,
+    connect,
+    fail,
+    load,
+    pick,
+    run,
+    temporal_options,
+)
 
 FLOW_ROWS = ("received", "activated", "skipped", "delivered", "parked", "discarded")
 FETCH_ROWS = ("pages", "fetched", "applied", "rejected")
@@ -85,15 +94,13 @@ def render_text(ins: object, width: int = 60) -> str:
     help="YAML file or folder of definitions: lists configured flows even without runs "
     f"(optional; default ./{DEFAULT_DEFINITIONS} when it exists).",
 )
-@address_option
-@namespace_option
+@temporal_options
 @click.option("--minutes", default=60, show_default=True, help="the window")
 @click.option("--flow", "only_flow", help="only this flow")
 @click.option("--json", "as_json", is_flag=True, help="the dashboard's JSON (/dashboard/api/insights)")
 def insights(
     definitions_path: Path | None,
-    address: str | None,
-    namespace: str | None,
+    temporal: Temporal,
     minutes: int,
     only_flow: str | None,
     as_json: bool,
@@ -101,14 +108,15 @@ def insights(
     """Per flow and fetch counts over time, the retry queue and the last runs (the metrics dashboard,
     in the terminal). Read from Temporal: needs a worker running for the live shards' counts."""
     from client.insights import InsightsCollector
-    from worker.connect import connect
 
     if definitions_path is None and Path(DEFAULT_DEFINITIONS).exists():
         definitions_path = Path(DEFAULT_DEFINITIONS)
     defs = load(definitions_path) if definitions_path else None
+    if defs is not None and only_flow:
+        pick("flow or fetch", only_flow, [f.name for f in defs.flows] + [f.name for f in defs.fetches])
 
     async def go() -> str:
-        collector = InsightsCollector(await connect(address, namespace), defs)
+        collector = InsightsCollector(await connect(temporal), defs)
         try:
             ins = await collector.collect(minutes, only_flow)
         except ValueError as err:

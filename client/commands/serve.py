@@ -16,13 +16,14 @@ import uvicorn
 from temporalio.client import Client
 
 from client.commands.common import (
-    address_option,
+    Temporal,
+    connect,
     definitions_option,
     fail,
     load,
-    namespace_option,
     observe,
     run,
+    temporal_options,
 )
 from eventsync.definitions import Definitions
 
@@ -81,15 +82,13 @@ def receiver_server(
 
 @click.command()
 @definitions_option
-@address_option
-@namespace_option
+@temporal_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 in a container.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True)
 @click.option("--task-queue", default=None, help="Task queue of the flow workflows (default: eventsync).")
 def serve(
     definitions_path: Path,
-    address: str | None,
-    namespace: str | None,
+    temporal: Temporal,
     host: str,
     port: int,
     task_queue: str | None,
@@ -99,7 +98,6 @@ def serve(
     The signing secret is read from $EVENTSYNC_WEBHOOK_SECRETS or the file named by
     $EVENTSYNC_WEBHOOK_SECRETS_FILE (comma-separate several while rotating); it is never
     written anywhere. Stateless: run several side by side."""
-    from worker.connect import connect
 
     defs = load(definitions_path)
     secrets = configured_secrets()
@@ -108,7 +106,7 @@ def serve(
     observe("eventsync-receiver")
 
     async def main() -> None:
-        server = receiver_server(defs, secrets, lambda: connect(address, namespace), host, port, task_queue)
+        server = receiver_server(defs, secrets, lambda: connect(temporal), host, port, task_queue)
         click.echo(
             f"receiver on http://{host}:{port}/webhooks/platform ({len(defs.flows)} flow(s)); Ctrl-C stops"
         )

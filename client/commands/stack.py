@@ -15,13 +15,14 @@ import uvicorn
 
 from client.apply import apply as apply_definitions
 from client.commands.common import (
-    address_option,
+    Temporal,
+    connect,
     definitions_option,
     fail,
     load,
-    namespace_option,
     observe,
     run,
+    temporal_options,
 )
 from client.commands.serve import DEFAULT_PORT as RECEIVER_PORT
 from client.commands.serve import SECRET_ENV, receiver_server, secrets_from_env
@@ -41,15 +42,11 @@ def _stop_event() -> asyncio.Event:
 
 @click.command()
 @definitions_option
-@address_option
-@namespace_option
+@temporal_options
 @click.option("--task-queue", default=None, help="Task queue to poll (default: eventsync).")
-def worker(
-    definitions_path: Path, address: str | None, namespace: str | None, task_queue: str | None
-) -> None:
+def worker(definitions_path: Path, temporal: Temporal, task_queue: str | None) -> None:
     """Run a worker against any Temporal (TEMPORAL_ADDRESS or envconfig profile). The worker
     loads the definitions itself: workflows name connections, flows and fetches; it resolves them."""
-    from worker.connect import connect
     from worker.main import run_worker
     from worker.registry import TASK_QUEUE
 
@@ -60,7 +57,7 @@ def worker(
 
     async def main() -> None:
         stop = _stop_event()
-        client = await connect(address, namespace)
+        client = await connect(temporal)
         click.echo(
             f"worker polling {task_queue or TASK_QUEUE} on {client.service_client.config.target_host}; Ctrl-C stops"
         )
@@ -71,16 +68,13 @@ def worker(
 
 @click.command("apply")
 @definitions_option
-@address_option
-@namespace_option
-def apply_cmd(definitions_path: Path, address: str | None, namespace: str | None) -> None:
+@temporal_options
+def apply_cmd(definitions_path: Path, temporal: Temporal) -> None:
     """Reconcile Temporal Schedules with the definitions (create, update, delete)."""
-    from worker.connect import connect
-
     defs = load(definitions_path)
 
     async def main() -> list[str]:
-        return await apply_definitions(await connect(address, namespace), defs)
+        return await apply_definitions(await connect(temporal), defs)
 
     changes = run(main())
     for line in changes:
@@ -124,13 +118,13 @@ async def _dev(
     codec_port: int = 0,
 ) -> None:
     from activities.smoke import PingInput
-    from worker.connect import connect
     from worker.main import build_worker
     from worker.registry import TASK_QUEUE
     from workflows.smoke import SmokeWorkflow
 
     stop = _stop_event()
-    client = await connect(server.address, "default")
+    here = Temporal(server.address, "default")
+    client = await connect(here)
     # Connections that pin their deliveries to a queue of their own get a poller here too, or
     # their deliveries would wait for a worker that `dev` never starts.
     queues = sorted({c.task_queue for c in defs.connections if c.task_queue} - {TASK_QUEUE}) if defs else []
@@ -157,7 +151,7 @@ async def _dev(
         receiver = receiver_server(
             defs or Definitions(),
             secrets_from_env(secret),
-            lambda: connect(server.address, "default"),
+            lambda: connect(here),
             "127.0.0.1",
             receiver_port,
             embedded=True,
@@ -213,7 +207,7 @@ def _codec_server(server: DevServer, port: int) -> uvicorn.Server:
 
 
 def _dev_keys(state_dir: Path) -> None:
-    """Encrypt the local stack's payloads like any other (DESIGN §7): the configured keys, or a
+    """Encrypt the local stack's payloads like any other (docs/operations.md): the configured keys, or a
     key of its own kept in the state folder (found there by commands run from this folder)."""
     from eventsync.keyring import KEYS_FILE_ENV, ensure_key_file, keyring_from_env
 
@@ -297,6 +291,12 @@ def dev(
     os.environ.setdefault(STORE_ENV, "sqlite:///" + str((state_dir / "events.sqlite3").resolve()))
     ui_codec = ["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port and ui_port else []
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None, extra_args=ui_codec)
+    if sandbox:
+        # The emulators start empty (and seeded) every time; Temporal's history must not
+        # outlive them, or `explain` would mix two people under one registration code.
+        previous = server.set_aside_state()
+        if previous is not None:
+            click.echo(f"  --sandbox: emulators start afresh, so Temporal does too (previous state: {previous})")
     try:
         server.start()
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:

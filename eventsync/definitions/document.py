@@ -6,7 +6,7 @@ from pydantic import Field
 
 from eventsync.definitions.common import Strict
 from eventsync.definitions.connections import Connection
-from eventsync.definitions.fetches import FetchDefinition
+from eventsync.definitions.fetches import FetchDefinition, PlatformBulkUpsert
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.definitions.touchpoint import TouchpointDefinition
 
@@ -24,3 +24,17 @@ class Definitions(Strict):
         raise KeyError(
             f"no connection named {name!r} (defined: {', '.join(c.name for c in self.connections) or 'none'})"
         )
+
+    def platform_accounts(self, connection: str) -> list[str]:
+        """The platform account codes read or written through `connection`: a platform connection
+        holds no account itself (every platform path carries one), the flows, the touchpoint
+        block and the fetch targets that use it do."""
+        found = [f.source.account for f in self.flows if f.source.connection == connection]
+        if self.touchpoint is not None and self.touchpoint.platform == connection:
+            found.append(self.touchpoint.account)
+        found += [
+            f.target.account
+            for f in self.fetches
+            if isinstance(f.target, PlatformBulkUpsert) and f.target.connection == connection
+        ]
+        return list(dict.fromkeys(found))

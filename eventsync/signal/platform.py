@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from eventsync.http import ConnectionClient, HTTPCallError
-from eventsync.signal.registration import _tag_names
+from eventsync.platform_tags import tag_names as _tag_names
 
 API = "/certainExternal/service/v1"
 STATUS_TTL_S = 60.0

@@ -19,21 +19,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from eventsync.platform_tags import tag_names as _tag_names
 from eventsync.tags import Registration, TaggedValue
-
-
-def _tag_names(raw: Any) -> tuple[str, ...]:
-    if not isinstance(raw, list):
-        return ()
-    out: list[str] = []
-    for t in raw:
-        if isinstance(t, dict):
-            name = t.get("name") or t.get("label")
-            if name:
-                out.append(str(name))
-        elif isinstance(t, str):
-            out.append(t)
-    return tuple(out)
 
 
 def _answer(q: Mapping[str, Any]) -> Any:

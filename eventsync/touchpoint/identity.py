@@ -29,19 +29,6 @@ def event_id_of(record: Mapping[str, Any], what: str) -> int:
     return value
 
 
-def tag_names(raw: Any) -> tuple[str, ...]:
-    """Tag names from the platform's `includeList=tags` shapes: [{name, label}, ...] or [str]."""
-    if not isinstance(raw, list):
-        return ()
-    out: list[str] = []
-    for t in raw:
-        if isinstance(t, str):
-            out.append(t)
-        elif isinstance(t, Mapping) and isinstance(t.get("name"), str):
-            out.append(t["name"])
-    return tuple(out)
-
-
 def matches_event(record: Mapping[str, Any], wanted: list[int | str]) -> bool:
     """Whether a record belongs to one of the configured events (ids, or codes as a fallback)."""
     if not wanted:

@@ -317,13 +317,16 @@ def create_app(
     @r.post("/Profile/{acct}/{pin}")
     async def update_profile(acct: str, pin: str, request: Request) -> Response:
         """A profile change shows in every registration of the profile, so each of them is
-        touched (new dateModified, one registration.updated event)."""
+        touched (new dateModified, one registration.updated event); a write that changes no
+        field touches nothing."""
         a = store.account(acct)
         p = store.profile_by_pin(a, pin)
         fields = store._check_profile(await _json(request, "profile"), "profile")
+        before = dict(p)
         store.update_profile(a, p, fields, "profile")
-        for ev, g in store.profile_registrations(a, p["pkProfileId"]):
-            store.touch(ev, g, g["registrationStatusLabel"])
+        if p != before:
+            for ev, g in store.profile_registrations(a, p["pkProfileId"]):
+                store.touch(ev, g, g["registrationStatusLabel"])
         return JSONResponse(p)
 
     @r.delete("/Registration/{acct}/{event}/{code}")

@@ -4,6 +4,7 @@ registrations. Plain dicts inside, shaped on output, so that a request costs lit
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import time
@@ -46,6 +47,10 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+# Kept by the platform, not by a writer: equal records with other stamps are unchanged.
+_STAMPS = frozenset({"dateModified", "statusModified", "seq"})
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -597,11 +602,20 @@ class Store:
         acct = self.account(ev.account)
         fields = self._check_profile(body.get("profile", {}), where)
         before = reg["registrationStatusLabel"]
+        state = self.registration_state(ev, reg)
         self._apply_reg_fields(ev, reg, body, where)
         if fields:
             self.update_profile(acct, acct.profiles[reg["profileId"]], fields, where)
-        self.touch(ev, reg, before, emit)
+        if self.registration_state(ev, reg) != state:
+            self.touch(ev, reg, before, emit)
         return reg
+
+    def registration_state(self, ev: Event, reg: dict[str, Any]) -> Any:
+        """What a registration holds, stamps aside: an update that leaves it equal changes
+        nothing, so it gets no new dateModified and no webhook (a real platform's change
+        webhooks report changes, not writes)."""
+        profile = self.accounts[ev.account].profiles[reg["profileId"]]
+        return copy.deepcopy(({k: v for k, v in reg.items() if k not in _STAMPS}, profile))
 
     def touch(self, ev: Event, reg: dict[str, Any], status_before: str, emit: bool = True) -> None:
         now = self.clock.now()
@@ -710,6 +724,7 @@ class Store:
             s = ev.sessions.get(code) or {}
             if not s:
                 raise ApiError(404, f"session {code!r} not found in event {ev.code!r}")
+        state = copy.deepcopy({k: v for k, v in s.items() if k not in _STAMPS})
         values = dict(s["values"])
         cf = body.get("customFields")
         if cf is not None:
@@ -735,6 +750,8 @@ class Store:
         if creating and not s["name"]:
             raise ApiError(400, "session: 'name' is required")
         s["values"] = values
+        if not creating and {k: v for k, v in s.items() if k not in _STAMPS} == state:
+            return s  # nothing changed: no new dateModified, no session.updated
         now = self.clock.now()
         if creating:
             s["dateCreated"] = now

@@ -27,6 +27,7 @@ def _start(
     ui_port: int | None = None,
     codec_port: int = 0,
     env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
@@ -45,6 +46,7 @@ def _start(
         str(receiver_port),
         "--definitions",
         str(state / "none.yaml"),
+        *extra,
     ]
     proc = subprocess.Popen(
         cmd,
@@ -156,3 +158,22 @@ def test_dev_without_keys_encrypts_with_its_own_and_the_web_ui_decodes(tmp_path:
         _stop(proc)
     assert key_file.read_text() == before
     assert "hello from eventsync dev" in payload_texts(json.loads(again))
+
+
+def test_dev_with_the_sandbox_starts_temporal_afresh_with_the_emulators(tmp_path: Path) -> None:
+    # The emulators keep their data in memory; a Temporal history older than them would tell of
+    # other people under the same registration codes. (The emulators take their fixed ports.)
+    port, receiver_port = free_port(), free_port()
+    sandbox = ("--sandbox", "--seed", "0")
+    proc = _start(tmp_path, port, receiver_port, extra=sandbox)
+    try:
+        first = _smoke_runs(port, 1)
+    finally:
+        _stop(proc)
+    proc = _start(tmp_path, port, receiver_port, extra=sandbox)
+    try:
+        second = _smoke_runs(port, 1)
+    finally:
+        _stop(proc)
+    assert len(first) == 1 and len(second) == 1 and first != second
+    assert (tmp_path / "temporal.sqlite.previous").exists()

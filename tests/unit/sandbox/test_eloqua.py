@@ -1,4 +1,4 @@
-"""Contract tests for the Eloqua emulator (API-FACTS §2), over real HTTP on loopback."""
+"""Contract tests for the Eloqua emulator (docs/sandbox-vendors.md), over real HTTP on loopback."""
 
 from __future__ import annotations
 
@@ -427,3 +427,12 @@ def test_fault_rules_match_api_paths_in_lower_case(http: httpx.Client) -> None:
     http.post("/_sandbox/faults", json={"path": "/api/", "status": 503})
     http.post("/_sandbox/reset")
     assert http.get("/_sandbox/faults").json() == []
+
+
+def test_fault_rules_match_paths_as_eloqua_spells_them(http: httpx.Client) -> None:
+    # Eloqua's docs write /API/REST/…; a rule spelt so must fire on any spelling of the path.
+    http.post("/_sandbox/faults", json={"path": f"{REST}/data/contact", "status": 503, "times": 2})
+    assert http.get(f"{REST}/data/contacts").status_code == 503
+    assert http.get("/api/rest/1.0/data/contacts").status_code == 503
+    assert http.get(f"{REST}/data/contacts").status_code == 200
+    assert [r["fired"] for r in http.get("/_sandbox/faults").json()] == [2]

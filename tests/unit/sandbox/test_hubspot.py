@@ -1,4 +1,4 @@
-"""Contract tests for the HubSpot emulator (API-FACTS §4), over real HTTP on loopback."""
+"""Contract tests for the HubSpot emulator (docs/sandbox-vendors.md), over real HTTP on loopback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract tests for the Marketo emulator (API-FACTS §1), over real HTTP on loopback."""
+"""Contract tests for the Marketo emulator (docs/sandbox-vendors.md), over real HTTP on loopback."""
 
 from __future__ import annotations
 

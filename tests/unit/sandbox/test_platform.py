@@ -468,3 +468,27 @@ def test_batched_webhooks_knob_signs_each_body_and_sends_every_event_once(
     assert len(got) < 25  # events queued together went together
     log = http.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
     assert {d["state"] for d in log} == {"delivered"} and len(log) == 25
+
+
+def test_a_write_that_changes_nothing_sends_no_webhook(
+    http: httpx.Client, receiver: httpx.Client, servers: tuple[str, str]
+) -> None:
+    # Like a real platform's change webhooks: a change is reported, a write that leaves the
+    # record equal is not (and its dateModified stays), however it is written.
+    hook_on(http, servers[1])
+    base = f"{API}/Registration/DEMO/SUMMIT26"
+    body = {"profile": {"email": "same@example.org", "firstName": "Same"}, "registrationStatusLabel": "New"}
+    reg = http.post(base, json=body).json()
+    code, pin = reg["registrationCode"], reg["profile"]["pin"]
+    assert http.post(f"{base}/{code}", json=body).json()["dateModified"] == reg["dateModified"]
+    bulk = http.post(f"{API}/BulkRegistration/DEMO/SUMMIT26", json={"registrations": [body]}).json()
+    assert bulk["results"][0]["registrationCode"] == code
+    http.post(f"{API}/Profile/DEMO/{pin}", json={"firstName": "Same"})
+    http.post(f"{API}/Session/DEMO/SUMMIT26", json={"name": "Talk", "sessionCode": "S901"})
+    http.post(f"{API}/Session/DEMO/SUMMIT26/S901", json={"name": "Talk"})
+    http.post(f"{base}/{code}", json={"profile": {"firstName": "Changed"}})
+    drain(http)
+    got = receiver.get("/_sandbox/requests/wait", params={"count": 3, "timeout": 10}).json()["requests"]
+    kinds = sorted((json.loads(g["body"])["type"], json.loads(g["body"])["sequence"]) for g in got)
+    assert kinds == [("registration.created", 1), ("registration.updated", 2), ("session.created", 1)]
+    assert http.get("/_sandbox/webhooks/deliveries").json()["count"] == 3

@@ -1,4 +1,4 @@
-"""Contract tests for the Salesforce emulator (API-FACTS §3), over real HTTP on loopback."""
+"""Contract tests for the Salesforce emulator (docs/sandbox-vendors.md), over real HTTP on loopback."""
 
 from __future__ import annotations
 
