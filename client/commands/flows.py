@@ -21,7 +21,7 @@ from typing import Any
 import click
 from temporalio.client import Client
 
-from client.commands.common import definitions_option, load
+from client.commands.common import Temporal, connect, definitions_option, load, pick, temporal_options
 from client.router import FlowRouter
 from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
@@ -35,6 +35,11 @@ from workflows.flow import OperatorAction, SignalShardWorkflow
 
 REPLAY_CHUNK = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def known_flow(flow: str) -> str:
+    """A flow the event store knows, or a usage error with the nearest names."""
+    return pick("flow with events in the store", flow, open_store().flows())
 
 
 def did_you_mean(name: str, known: list[str]) -> str:
@@ -111,6 +116,9 @@ def retry_queue() -> None:
 @click.option("--flow", help="only this flow")
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(flow: str | None, as_json: bool) -> None:
+    """Every parked record, with why and how many later events wait behind it (from the store)."""
+    if flow:
+        known_flow(flow)
     rows = [asdict(p) for p in asyncio.run(parked(flow))]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -132,14 +140,21 @@ def _action(action: str) -> click.Command:
     @click.option("--all", "all_", is_flag=True, help="every parked record (required without --record)")
     @click.option("--by", default=getpass.getuser, show_default="current user", help="who, for the record")
     @click.option("--reason", default="", help="why, for the record")
-    def cmd(flow: str | None, record: str | None, all_: bool, by: str, reason: str) -> None:
+    @temporal_options
+    def cmd(
+        flow: str | None, record: str | None, all_: bool, by: str, reason: str, temporal: Temporal
+    ) -> None:
         if not record and not all_:
             raise click.UsageError("name a --record, or say --all")
 
         async def go() -> int:
-            from worker.connect import connect
+            return await operate(await connect(temporal), action, flow, record, by, reason)
 
-            return await operate(await connect(), action, flow, record, by, reason)
+        if flow:
+            known_flow(flow)
+        if record:
+            parked_keys = [p.record_key for p in asyncio.run(parked(flow))]
+            pick(f"parked record{f' of flow {flow!r}' if flow else ''}", record, parked_keys)
 
         n = asyncio.run(go())
         if n == 0:
@@ -166,6 +181,7 @@ retry_queue.add_command(_action("discard"))
 @click.option("--json", "as_json", is_flag=True)
 def explain_cmd(flow: str, record: str, as_json: bool) -> None:
     """Why a record did or did not reach the destination: each decision, in order."""
+    known_flow(flow)
 
     entries = asyncio.run(explain(flow, record))
     if as_json:
@@ -317,6 +333,7 @@ async def _replay_store(
     help="store: the events received in the window, as they came; platform: the records modified in it, "
     "as they are now; auto: the store while it holds the window",
 )
+@temporal_options
 def replay_cmd(
     definitions_path: Path,
     flow_name: str,
@@ -325,11 +342,11 @@ def replay_cmd(
     events: str,
     task_queue: str | None,
     source: str,
+    temporal: Temporal,
 ) -> None:
     """Re-send a flow's records modified in a date range through the flow's usual path (same
     rules, mapping, ordering and retry queue), as events marked replay."""
     from eventsync.signal.replay import ReplayError
-    from worker.connect import connect
     from worker.registry import TASK_QUEUE
 
     when(after, "--from"), when(before, "--to")
@@ -338,7 +355,7 @@ def replay_cmd(
 
     async def go() -> int:
         return await replay(
-            await connect(), defs, flow_name, after, before, codes, task_queue or TASK_QUEUE, source=source
+            await connect(temporal), defs, flow_name, after, before, codes, task_queue or TASK_QUEUE, source=source
         )
 
     from eventsync.http import HTTPCallError

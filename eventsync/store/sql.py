@@ -574,6 +574,12 @@ class EventStore:
             cur.execute("SELECT COUNT(*) FROM events WHERE flow = ? AND state = 0", (flow,))
             return int(cur.fetchone()[0])
 
+    def flows(self) -> list[str]:
+        """Every flow the store has events of."""
+        with self._tx() as cur:
+            cur.execute("SELECT DISTINCT flow FROM events")
+            return sorted(r[0] for r in cur.fetchall())
+
     def pending_shards(self) -> list[tuple[str, int]]:
         with self._tx() as cur:
             cur.execute("SELECT DISTINCT flow, shard FROM events WHERE state = 0")

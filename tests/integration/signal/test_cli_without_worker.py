@@ -42,3 +42,20 @@ async def test_retry_queue_and_explain_answer_from_the_store_without_a_worker(
     code, out = await _cli(client, "explain", "--flow", flow.name, "--record", "N1")
     assert code == 0, out
     assert doc["id"] in out and "stored, waiting for its turn" in out and "Traceback" not in out, out
+
+
+async def test_a_mistyped_flow_or_record_is_an_error_with_the_nearest_names(
+    client: Client, task_queue: str
+) -> None:
+    with destination() as dest:
+        defs, flow = flow_def(dest.url, shards=1)
+        async with httpx.AsyncClient(timeout=30) as http:
+            with receiver(client, defs, task_queue) as rx:
+                assert (await post_event(http, rx.url, event("T1", 0))).status_code == 200
+    typo = flow.name[:-1] + ("x" if flow.name[-1] != "x" else "y")
+    code, out = await _cli(client, "retry-queue", "retry", "--flow", typo, "--all")
+    assert code == 2 and f"did you mean {flow.name!r}" in out and "Traceback" not in out, out
+    code, out = await _cli(client, "retry-queue", "retry", "--flow", flow.name, "--record", "T1")
+    assert code == 2 and "no parked record" in out, out
+    code, out = await _cli(client, "explain", "--flow", typo, "--record", "T1")
+    assert code == 2 and f"did you mean {flow.name!r}" in out, out
