@@ -93,7 +93,16 @@ class Step:
 class JoltChain:
     """A compiled chain. Immutable and safe to share; `apply` never touches its input."""
 
-    __slots__ = ("_transforms", "_operations", "_fns", "_copy_input", "_entries", "steps", "warnings", "__weakref__")
+    __slots__ = (
+        "_transforms",
+        "_operations",
+        "_fns",
+        "_copy_input",
+        "_entries",
+        "steps",
+        "warnings",
+        "__weakref__",
+    )
 
     def __init__(
         self,
@@ -109,7 +118,8 @@ class JoltChain:
         self._fns = tuple(fns)
         self._copy_input = copy_input
         self.steps: tuple[Step, ...] = tuple(
-            Step(i, op, reason is None, reason) for i, (op, reason) in enumerate(zip(operations, steps, strict=True))
+            Step(i, op, reason is None, reason)
+            for i, (op, reason) in enumerate(zip(operations, steps, strict=True))
         )
         """How each entry runs; an entry the compiler does not specialise runs through jolt-py."""
         self.warnings: tuple[str, ...] = tuple(notes)

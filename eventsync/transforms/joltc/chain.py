@@ -33,10 +33,7 @@ def generate(transform: Transform, entry: dict[str, Any], *, first: bool, trace:
     raw = entry.get("spec")
     spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if isinstance(transform, Shift):
-        fn = shift_gen.generate(transform, spec, own=first, trace=trace)
-        if trace:
-            return fn
-        return lambda data, ctx: fn(data)
+        return shift_gen.generate(transform, spec, own=first, trace=trace)  # type: ignore[no-any-return]
     if isinstance(transform, Default):
         return default_gen.generate(transform, spec)  # type: ignore[no-any-return]
     if isinstance(transform, (ModifyOverwrite, ModifyDefault, ModifyDefine)):
@@ -57,7 +54,9 @@ def _interpreted(transform: Transform) -> Fn:
     return run
 
 
-def build(transforms: Sequence[Transform], entries: Sequence[dict[str, Any]]) -> tuple[list[Fn], list[str | None], bool]:
+def build(
+    transforms: Sequence[Transform], entries: Sequence[dict[str, Any]]
+) -> tuple[list[Fn], list[str | None], bool]:
     """(functions, per entry the reason it runs through jolt-py or None, whether to copy the input).
 
     A compiled shift reads its input without changing it, so a chain that starts with one

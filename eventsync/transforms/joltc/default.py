@@ -102,7 +102,9 @@ class _Gen:
         src.line("pass")
         src.dedent()
 
-    def at(self, key: _Key, container: str, k: str, in_list: bool, raw: Any, ptr: list[str], depth: int) -> None:
+    def at(
+        self, key: _Key, container: str, k: str, in_list: bool, raw: Any, ptr: list[str], depth: int
+    ) -> None:
         """_Key._apply_at(container, k)."""
         src = self.src
         v = src.name("v")

@@ -1,4 +1,5 @@
 """placeholder"""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,5 +7,7 @@ from typing import Any
 
 class Explanation:
     pass
+
+
 def explain(chain: Any, data: Any, ctx: Any) -> Explanation:
     raise NotImplementedError

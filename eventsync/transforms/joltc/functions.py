@@ -17,7 +17,7 @@ from pyjolt._common.functions import STOCK_FUNCTIONS, java_to_string
 
 Fn = Callable[..., Any]
 
-_TRIM = "".join(chr(c) for c in range(33))  # Java String.trim: every char <= ' '
+_TRIM = TRIM = "".join(chr(c) for c in range(33))  # Java String.trim: every char <= ' '
 _I32 = 2**31
 
 
@@ -95,3 +95,13 @@ def _concat(*args: Any) -> Any:
     if len(args) < 2:
         return STOCK_FUNCTIONS["concat"](*args)
     return "".join(a if type(a) is str else java_to_string(a) for a in args if a is not None)
+
+
+INLINE_TEXT: dict[Fn, str] = {
+    # What the stock function does to one text argument, as an expression on `{}`
+    # (the generated code guards it with `type is str`; `_TRIM` is in its namespace).
+    STOCK_FUNCTIONS["trim"]: "{}.strip(_TRIM)",
+    STOCK_FUNCTIONS["toLower"]: "{}.lower()",
+    STOCK_FUNCTIONS["toUpper"]: "{}.upper()",
+    STOCK_FUNCTIONS["toString"]: "{}",
+}

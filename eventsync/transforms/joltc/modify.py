@@ -34,7 +34,7 @@ from pyjolt.transforms.modify import (
 )
 
 from eventsync.transforms.joltc import shift as sh
-from eventsync.transforms.joltc.functions import fast_version
+from eventsync.transforms.joltc.functions import INLINE_TEXT, STOCK_FUNCTIONS, TRIM, fast_version
 from eventsync.transforms.joltc.source import Source, Unsupported, deep_copy
 
 Level = sh.Level
@@ -78,7 +78,9 @@ class _Gen:
         self.uses_context = True
         reader = arg.value
         kinds = sh._kinds(reader)
-        keys = [sh._key_expr(self.shift, e, k, levels)[0] for e, k in zip(reader.elements, kinds, strict=True)]
+        keys = [
+            sh._key_expr(self.shift, e, k, levels)[0] for e, k in zip(reader.elements, kinds, strict=True)
+        ]
         return f"_read(croot, ({', '.join(keys)},), {self.src.const(tuple(kinds), 'K')})"
 
     def evaluate(self, ev: _Evaluator, input_value: str, levels: list[Level], result: str) -> None:
@@ -87,22 +89,42 @@ class _Gen:
         src.line("try:")
         src.indent()
         fn = None if ev.function is None else src.const(fast_version(ev.function), "F")
+        inline = None if ev.function is None else INLINE_TEXT.get(ev.function)
         args = [self.arg(a, levels) for a in ev.args]
         if fn is None:
             src.line(f"{result} = {args[0]}")
-        elif len(args) == 1:
-            a = src.name("a")
-            src.line(f"{a} = {args[0]}")
-            src.line(f"{result} = {fn}() if {a} is _M else {fn}({a})")
-        elif len(args) > 1:
+        elif len(args) == 1 or not args:
+            a = input_value
+            if args:
+                a = src.name("a")
+                src.line(f"{a} = {args[0]}")
+            call = f"{fn}() if {a} is _M else {fn}({a})"
+            if inline is not None:
+                # one text argument: the function's body in place (anything else: the call)
+                call = f"{inline.format(a)} if {a}.__class__ is str else ({call})"
+            src.line(f"{result} = {call}")
+        else:
             names = []
-            for expr in args:
+            texts: list[str | None] | None = []
+            for arg, expr in zip(ev.args, args, strict=True):
+                if arg.kind == "literal":
+                    names.append(expr)
+                    if not isinstance(arg.value, str):
+                        texts = None
+                    elif texts is not None:
+                        texts.append(None)
+                    continue
                 a = src.name("a")
                 src.line(f"{a} = {expr}")
-                names.append(f"None if {a} is _M else {a}")
-            src.line(f"{result} = {fn}({', '.join('(' + n + ')' for n in names)})")
-        else:
-            src.line(f"{result} = {fn}() if {input_value} is _M else {fn}({input_value})")
+                names.append(f"(None if {a} is _M else {a})")
+                if texts is not None:
+                    texts.append(a)
+            call = f"{fn}({', '.join(names)})"
+            if ev.function is STOCK_FUNCTIONS["concat"] and texts:
+                guard = " and ".join(f"{a}.__class__ is str" for a in texts if a is not None) or "True"
+                joined = " + ".join(n if t is None else t for n, t in zip(names, texts, strict=True))
+                call = f"({joined}) if {guard} else {call}"
+            src.line(f"{result} = {call}")
         src.dedent()
         src.line("except Exception:")
         src.line(f"    {result} = _M")
@@ -123,9 +145,7 @@ class _Gen:
         """Leaf apply_element: `parent` is a dict/list (`parent_kind`) or a scalar ('scalar')."""
         src = self.src
         tree = "None" if val == "_M" else f"(None if {val} is _M else {val})" if val != "None" else "None"
-        tv = src.name("lv")
-        src.line(f"{tv} = {tree}")
-        lv = [*levels, Level(key, groups, tv, matched_orig or "None")]
+        lv = [*levels, Level(key, groups, tree, matched_orig or "None")]
         r = src.name("r")
         for i, ev in enumerate(leaf.evaluators):
             if i:
@@ -249,8 +269,15 @@ class _Gen:
         self.depth -= 1
 
     def computed(
-        self, spec: _CompositeSpec, raw: dict[str, Any], k: str, x: str, parent: str, parent_kind: str,
-        parent_orig: str, levels: list[Level],
+        self,
+        spec: _CompositeSpec,
+        raw: dict[str, Any],
+        k: str,
+        x: str,
+        parent: str,
+        parent_kind: str,
+        parent_orig: str,
+        levels: list[Level],
     ) -> None:
         src = self.src
         canon = _raw_keys(raw)
@@ -267,7 +294,9 @@ class _Gen:
                 matched_orig = parent_orig if parent_kind == "list" else None
             elif isinstance(pe, StarSinglePathElement):
                 lp, ls = len(pe.prefix), len(pe.suffix)
-                cond = f"{k}.startswith({pe.prefix!r}) and {k}.endswith({pe.suffix!r}) and len({k}) > {lp + ls}"
+                cond = (
+                    f"{k}.startswith({pe.prefix!r}) and {k}.endswith({pe.suffix!r}) and len({k}) > {lp + ls}"
+                )
                 grp = src.name("g")
                 pre = [f"{grp} = {k}[{lp}:len({k}) - {ls}]"]
                 groups = (grp,)
@@ -290,7 +319,14 @@ class _Gen:
                 break
 
     def literal(
-        self, child: Any, raw: Any, lit: str, x: str, parent: str, parent_kind: str, parent_orig: str,
+        self,
+        child: Any,
+        raw: Any,
+        lit: str,
+        x: str,
+        parent: str,
+        parent_kind: str,
+        parent_orig: str,
         levels: list[Level],
     ) -> None:
         """A literal child applied with key `lit` (an expression)."""
@@ -304,11 +340,16 @@ class _Gen:
         else:
             raise Unsupported(f"a literal modify key {pe.raw_key!r}")
 
-    def process(self, spec: _CompositeSpec, raw: dict[str, Any], v: str, orig: str, levels: list[Level]) -> None:
+    def process(
+        self, spec: _CompositeSpec, raw: dict[str, Any], v: str, orig: str, levels: list[Level]
+    ) -> None:
         src = self.src
         strategy = spec.strategy
         canon = _raw_keys(raw)
-        literals = [(key, child, canon[child.path_element.canonical_form]) for key, child in spec.literal_children.items()]
+        literals = [
+            (key, child, canon[child.path_element.canonical_form])
+            for key, child in spec.literal_children.items()
+        ]
         all_lit = strategy in (ExecutionStrategy.ALL_LITERALS, ExecutionStrategy.ALL_LITERALS_WITH_COMPUTED)
         computed = strategy in (ExecutionStrategy.COMPUTED, ExecutionStrategy.ALL_LITERALS_WITH_COMPUTED)
         conflict = strategy is ExecutionStrategy.CONFLICT
@@ -423,5 +464,6 @@ def generate(step: _Modify, spec: dict[str, Any]) -> Any:
             "_tpi": try_parse_int,
             "_item": _item,
             "_jstr": java_str,
+            "_TRIM": TRIM,
         },
     )

@@ -60,6 +60,21 @@ class _Gen:
     patterns: list[tuple[str | None, ...]] = field(default_factory=list)
     """Every writer's output path: literal keys, None where the key is computed per record."""
     caches: dict[tuple[str, ...], str] = field(default_factory=dict)
+    loops: int = 0
+    """How many generated loops enclose the code being emitted."""
+
+
+def _only_writer(g: _Gen, writer: PathEvaluatingTraversal) -> bool:
+    """True when no other writer (nor this one twice) can write at or below this literal path."""
+    mine = _pattern(writer)
+    if None in mine:
+        return False
+    hits = sum(
+        1
+        for pat in g.patterns
+        if len(pat) >= len(mine) and all(p is None or p == k for p, k in zip(pat, mine, strict=False))
+    )
+    return hits == 1
 
 
 def _pattern(writer: PathEvaluatingTraversal) -> tuple[str | None, ...]:
@@ -253,7 +268,9 @@ def _key_expr(g: _Gen, pe: Any, kind: int, levels: list[Level]) -> tuple[str, bo
             raise Unsupported(f"literal key {pe.raw_key!r} read as an array index")
         return repr(pe.raw_key), False
     if isinstance(pe, AmpPathElement):
-        parts = [repr(t) if isinstance(t, str) else _ref(levels, t.path_index, t.key_group) for t in pe.tokens]
+        parts = [
+            repr(t) if isinstance(t, str) else _ref(levels, t.path_index, t.key_group) for t in pe.tokens
+        ]
         return (" + ".join(parts) if parts else "''"), False
     if isinstance(pe, ArrayPathElement):
         if pe.ref is None and pe.transpose is None:
@@ -312,7 +329,7 @@ def _emit_write(
             src.line(f"if {tree} is None:")
             src.indent()
             parent = "out"
-            for i, name in enumerate(names[: len(prefix)]):
+            for name in names[: len(prefix)]:
                 sub = src.name("t")
                 src.line(f"{sub} = {parent}.get({name})")
                 src.line(f"if {sub} is None:")
@@ -338,6 +355,11 @@ def _emit_write(
                 src.indent()
                 opened += 1
                 tree = sub
+            elif g.loops == 0 and _only_writer(g, writer):
+                # nothing else can have written here: no accumulation to check
+                src.line(f"{tree}[{name}] = {value}")
+                if trace_line:
+                    src.line(trace_line)
             else:
                 e = src.name("e")
                 src.line(f"{e} = {tree}.get({name}, _M)")
@@ -370,14 +392,23 @@ def _raw_keys(raw: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _writers(g: _Gen, leaf: _LeafSpec, raw_rhs: Any, data: str, copyable: bool, levels: list[Level], ptr: list[str]) -> None:
+def _writers(
+    g: _Gen, leaf: _LeafSpec, raw_rhs: Any, data: str, copyable: bool, levels: list[Level], ptr: list[str]
+) -> None:
     many = isinstance(raw_rhs, list)
     for i, writer in enumerate(leaf.writers):
         _emit_write(g, writer, data, copyable, levels, [*ptr, str(i)] if many else ptr)
 
 
 def _emit_leaf(
-    g: _Gen, leaf: _LeafSpec, raw_rhs: Any, key: str, groups: tuple[str, ...], val: str, levels: list[Level], ptr: list[str]
+    g: _Gen,
+    leaf: _LeafSpec,
+    raw_rhs: Any,
+    key: str,
+    groups: tuple[str, ...],
+    val: str,
+    levels: list[Level],
+    ptr: list[str],
 ) -> None:
     """A literal or `*` leaf that matched input key `key` with value `val` ('None' when missing)."""
     lv = [*levels, Level(key, groups, val)]
@@ -412,7 +443,14 @@ def _emit_special(
 
 
 def _emit_child(
-    g: _Gen, child: Any, raw_rhs: Any, key: str, groups: tuple[str, ...], val: str, levels: list[Level], ptr: list[str]
+    g: _Gen,
+    child: Any,
+    raw_rhs: Any,
+    key: str,
+    groups: tuple[str, ...],
+    val: str,
+    levels: list[Level],
+    ptr: list[str],
 ) -> None:
     if isinstance(child, _CompositeSpec):
         _emit_composite(g, child, raw_rhs, key, groups, val, levels, ptr)
@@ -461,7 +499,9 @@ def _emit_computed(
 
 def _literal_items(node: _CompositeSpec, raw: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     canon = _raw_keys(raw)
-    return [(key, child, canon[child.path_element.canonical_form]) for key, child in node.literal_children.items()]
+    return [
+        (key, child, canon[child.path_element.canonical_form]) for key, child in node.literal_children.items()
+    ]
 
 
 def _emit_composite(
@@ -490,7 +530,10 @@ def _emit_composite(
         return
     strategy = node.strategy
     literals = _literal_items(node, raw)
-    avail = strategy in (ExecutionStrategy.AVAILABLE_LITERALS, ExecutionStrategy.AVAILABLE_LITERALS_WITH_COMPUTED)
+    avail = strategy in (
+        ExecutionStrategy.AVAILABLE_LITERALS,
+        ExecutionStrategy.AVAILABLE_LITERALS_WITH_COMPUTED,
+    )
     computed = strategy in (ExecutionStrategy.COMPUTED, ExecutionStrategy.AVAILABLE_LITERALS_WITH_COMPUTED)
     conflict = strategy is ExecutionStrategy.CONFLICT
     if not (avail or computed or conflict):
@@ -529,10 +572,12 @@ def _emit_composite(
         items = f"{val}.items()" if g.own else f"list({val}.items())"
         src.line(f"for {k}, {x} in {items}:")
         src.indent()
+        g.loops += 1
         if conflict:
             by_key(k, x)
         else:
             _emit_computed(g, node, raw, k, x, lv, ptr)
+        g.loops -= 1
         src.dedent()
     src.line("pass")
     src.dedent()
@@ -559,11 +604,13 @@ def _emit_composite(
             src.line(f"for {i} in range(len({val})):")
             src.line(f"    {x} = {val}[{i}]")
         src.indent()
+        g.loops += 1
         src.line(f"{k} = str({i})")
         if conflict:
             by_key(k, x)
         else:
             _emit_computed(g, node, raw, k, x, lv, ptr)
+        g.loops -= 1
         src.dedent()
     src.line("pass")
     src.dedent()
@@ -590,14 +637,14 @@ def _emit_composite(
 
 
 def generate(step: Shift, spec: dict[str, Any], *, own: bool, trace: bool = False) -> Any:
-    """The shift as one Python function `(data, trace) -> output`.
+    """The shift as one Python function `(data, ctx, trace) -> output`.
 
     `own`: the function reads `data` without changing it and copies what it writes (the first
     step of a chain, so the chain needs no up-front copy of the input).
     """
     src = Source()
     g = _Gen(src, own, trace)
-    src.line("def shift(inp, trace=None):")
+    src.line("def shift(inp, ctx=None, trace=None):")
     src.indent()
     src.line("out = {}")
     if own:
