@@ -17,6 +17,7 @@ from pyjolt import (
     Transform,
 )
 
+from eventsync.transforms.joltc import cardinality as cardinality_gen
 from eventsync.transforms.joltc import default as default_gen
 from eventsync.transforms.joltc import modify as modify_gen
 from eventsync.transforms.joltc import remove as remove_gen
@@ -43,7 +44,7 @@ def generate(transform: Transform, entry: dict[str, Any], *, first: bool, trace:
     if isinstance(transform, Sort):
         return remove_gen.sort
     if isinstance(transform, Cardinality):
-        raise Unsupported("cardinality is not specialised")
+        return cardinality_gen.generate(transform)  # type: ignore[no-any-return]
     raise Unsupported(f"{type(transform).__name__} is not specialised")
 
 

@@ -19,6 +19,7 @@ from pyjolt._common.paths import (
     AtPathElement,
     DollarPathElement,
     HashPathElement,
+    HashReference,
     LiteralPathElement,
     PathEvaluatingTraversal,
     StarAllPathElement,
@@ -49,6 +50,7 @@ class Level:
     groups: tuple[str, ...] = ()
     tree: str = "None"
     orig: str = "None"  # the array's size before expansion, when the level matched an array index (modify)
+    hash: str = "0"  # how many children matched under this key so far (`[#n]`); a fresh match has 0
 
 
 @dataclass
@@ -60,6 +62,8 @@ class _Gen:
     patterns: list[tuple[str | None, ...]] = field(default_factory=list)
     """Every writer's output path: literal keys, None where the key is computed per record."""
     caches: dict[tuple[str, ...], str] = field(default_factory=dict)
+    counts: bool = False
+    """Whether any output path uses `[#n]`, so match counts are kept."""
     loops: int = 0
     """How many generated loops enclose the code being emitted."""
 
@@ -87,6 +91,17 @@ def _collect(node: Any, out: list[tuple[str | None, ...]]) -> None:
             _collect(child, out)
     else:
         out.extend(_pattern(w) for w in node.writers)
+
+
+def _uses_hash(node: Any) -> bool:
+    if isinstance(node, _CompositeSpec):
+        children = [*node.special_children, *node.literal_children.values(), *node.computed_children]
+        return any(_uses_hash(c) for c in children)
+    return any(
+        isinstance(e, ArrayPathElement) and isinstance(e.ref, HashReference)
+        for w in node.writers
+        for e in w.elements
+    )
 
 
 def _stable_prefix(g: _Gen, writer: PathEvaluatingTraversal, intermediates: int) -> tuple[str, ...]:
@@ -279,7 +294,11 @@ def _key_expr(g: _Gen, pe: Any, kind: int, levels: list[Level]) -> tuple[str, bo
             return f"_nonneg({_ref(levels, pe.ref.path_index, pe.ref.key_group)})", True
         if pe.transpose is not None:
             return f"_nonneg(_tkey({_object_eval(g, pe.transpose, levels)}))", True
-        raise Unsupported("a [#n] array index (match counting)")
+        if isinstance(pe.ref, HashReference):
+            if pe.ref.path_index >= len(levels):
+                raise Unsupported(f"{pe.raw_key} goes above the root")
+            return f"str({levels[-1 - pe.ref.path_index].hash})", False
+        raise Unsupported(f"array index {pe.raw_key!r}")
     if isinstance(pe, TransposePathElement):
         return f"_tkey({_object_eval(g, pe, levels)})", True
     raise Unsupported(f"output path element {type(pe).__name__}")
@@ -419,11 +438,30 @@ def _emit_special(
     g: _Gen, child: Any, raw_rhs: Any, comp: Level, val: str, levels: list[Level], ptr: list[str]
 ) -> None:
     """`@`, `$`, `#` and `@(n,path)` keys: applied with the composite's own key and value."""
-    if isinstance(child, _CompositeSpec):
-        raise Unsupported("an @(n,path) key with children")
     pe = child.path_element
+    if isinstance(child, _CompositeSpec):
+        if not isinstance(pe, TransposePathElement):
+            raise Unsupported(f"special key {pe.raw_key!r} with children")
+        # `@(n,path)` with children: walk the looked-up value as if it were this key's value
+        data = g.src.name("x")
+        g.src.line(f"{data} = {_object_eval(g, pe, levels)}")
+        g.src.line(f"if {data} is not _M:")
+        g.src.indent()
+        _emit_composite(g, child, raw_rhs, comp.key, comp.groups, data, levels, ptr, shared_hash=comp.hash)
+        _count(g, comp)
+        g.src.line("pass")
+        g.src.dedent()
+        return
     if isinstance(pe, AtPathElement):
-        _writers(g, child, raw_rhs, val, val != "None", [*levels, Level(comp.key, comp.groups, val)], ptr)
+        _writers(
+            g,
+            child,
+            raw_rhs,
+            val,
+            val != "None",
+            [*levels, Level(comp.key, comp.groups, val, hash=comp.hash)],
+            ptr,
+        )
     elif isinstance(pe, DollarPathElement):
         key = g.src.name("d")
         g.src.line(f"{key} = {_ref(levels, pe.ref.path_index, pe.ref.key_group)}")
@@ -436,7 +474,9 @@ def _emit_special(
         g.src.line(f"{data} = {_object_eval(g, pe, levels)}")
         g.src.line(f"if {data} is not _M:")
         g.src.indent()
-        _writers(g, child, raw_rhs, data, True, [*levels, Level(comp.key, comp.groups, val)], ptr)
+        _writers(
+            g, child, raw_rhs, data, True, [*levels, Level(comp.key, comp.groups, val, hash=comp.hash)], ptr
+        )
         g.src.dedent()
     else:
         raise Unsupported(f"special key {type(pe).__name__}")
@@ -456,6 +496,12 @@ def _emit_child(
         _emit_composite(g, child, raw_rhs, key, groups, val, levels, ptr)
     else:
         _emit_leaf(g, child, raw_rhs, key, groups, val, levels, ptr)
+    _count(g, levels[-1])  # a literal or `*` child matched under its parent
+
+
+def _count(g: _Gen, level: Level) -> None:
+    if level.hash != "0":
+        g.src.line(f"{level.hash} += 1")
 
 
 def _emit_computed(
@@ -483,6 +529,9 @@ def _emit_computed(
             cond = f"({m} := {src.const(pe, 'P')}.match({k}, None)) is not None"
             n = len(pe.raw_key.split("*")) - 1
             groups = tuple(f"{m}.sub_keys[{i}]" for i in range(1, n + 1))
+        elif isinstance(pe, AmpPathElement):
+            # `&1` as a key: matches the key that the reference names
+            cond = f"{k} == {_key_expr(g, pe, _MAP, levels)[0]}"
         else:
             raise Unsupported(f"a computed key {pe.raw_key!r} ({type(pe).__name__})")
         src.line(f"{'if' if first else 'elif'} {cond}:")
@@ -513,13 +562,20 @@ def _emit_composite(
     val: str,
     levels: list[Level],
     ptr: list[str],
+    shared_hash: str | None = None,
 ) -> None:
     """A composite spec node that matched key `key` with value `val` ('None' when missing)."""
     src = g.src
     g.depth += 1
     if g.depth > _MAX_DEPTH:
         raise Unsupported(f"a spec nested deeper than {_MAX_DEPTH}")
-    here = Level(key, groups, val)
+    counter = "0"
+    if shared_hash is not None:
+        counter = shared_hash
+    elif g.counts:
+        counter = src.name("h")
+        src.line(f"{counter} = 0")
+    here = Level(key, groups, val, hash=counter)
     lv = [*levels, here]
     canon = _raw_keys(raw)
     for child in node.special_children:
@@ -650,6 +706,7 @@ def generate(step: Shift, spec: dict[str, Any], *, own: bool, trace: bool = Fals
     if own:
         src.line("memo = {}")
     _collect(step._root, g.patterns)
+    g.counts = _uses_hash(step._root)
     declare = len(src.lines)
     _emit_composite(g, step._root, spec, "'root'", (), "inp", [Level("'root'", (), "inp")], [])
     src.lines[declare:declare] = [f"    {name} = None" for name in g.caches.values()]

@@ -60,8 +60,11 @@ out_segments = st.sampled_from(
 )
 rhs_path = st.lists(out_segments, min_size=1, max_size=3).map(".".join)
 rhs = st.one_of(rhs_path, st.just(""), st.lists(rhs_path, min_size=1, max_size=2))
-lhs_keys = st.sampled_from(KEYS + ["*", "a*", "*b", "c*b", "a|b", "x|0", "*|c"])
+lhs_keys = st.sampled_from(KEYS + ["*", "a*", "*b", "c*b", "a*b*", "a|b", "x|0", "*|c", "&1", "&0"])
 special_keys = st.sampled_from(["@", "$", "$1", "#const", "#7", "@(1,a)", "@b"])
+transposed = st.dictionaries(
+    st.sampled_from(["@(1,a)", "@(2,b)"]), st.dictionaries(lhs_keys, rhs, min_size=1), max_size=1
+)
 
 
 def _shift_node(depth: int) -> st.SearchStrategy[dict[str, Any]]:
@@ -70,7 +73,7 @@ def _shift_node(depth: int) -> st.SearchStrategy[dict[str, Any]]:
     )
     regular = st.dictionaries(lhs_keys, child, min_size=1, max_size=3)
     specials = st.dictionaries(special_keys, rhs, max_size=1)
-    return st.builds(lambda r, s: {**r, **s}, regular, specials)
+    return st.builds(lambda r, s, t: {**r, **s, **t}, regular, specials, transposed)
 
 
 shift_specs = _shift_node(0).map(lambda s: {"operation": "shift", "spec": s})
@@ -146,6 +149,18 @@ remove_spec = st.recursive(
 )
 remove_specs = remove_spec.map(lambda s: {"operation": "remove", "spec": s})
 sort_specs = st.just({"operation": "sort"})
+cardinality_spec = st.recursive(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "*", "a*", "@", "0", "*b*"]), st.sampled_from(["ONE", "MANY"]), min_size=1
+    ),
+    lambda inner: st.dictionaries(
+        st.sampled_from(["a", "b", "*", "c*", "0"]),
+        st.one_of(st.sampled_from(["ONE", "MANY"]), inner),
+        min_size=1,
+    ),
+    max_leaves=5,
+)
+cardinality_specs = cardinality_spec.map(lambda s: {"operation": "cardinality", "spec": s})
 
 entries = st.one_of(
     shift_specs, shift_specs, default_specs, modify_specs, modify_specs, remove_specs, sort_specs
@@ -237,6 +252,11 @@ def test_the_generated_specs_are_compiled_not_interpreted() -> None:
             },
             {"operation": "remove", "spec": {"k": {"*": ""}}},
             {"operation": "sort"},
+            {"operation": "cardinality", "spec": {"*": {"@": "MANY", "a*": "ONE"}}},
+            {
+                "operation": "shift",
+                "spec": {"*": {"*": {"$": "out[#2].k", "@(1,a)": {"*": "t.&"}}, "&": "n"}},
+            },
         ]
     )
     assert all(step.compiled for step in chain.steps), [s.describe() for s in chain.steps]
