@@ -37,7 +37,7 @@ from eventsync.transforms.joltc import explain as _explain
 if TYPE_CHECKING:
     from eventsync.transforms.joltc.explain import Explanation
 
-__all__ = ["JoltChain", "Step", "compile", "OPERATIONS"]
+__all__ = ["JoltChain", "Step", "compile", "error_location", "OPERATIONS"]
 
 _MODIFIERS: dict[str, type[Transform]] = {
     "modify-overwrite-beta": ModifyOverwrite,
@@ -301,3 +301,29 @@ def _compile(spec: Any, functions: Functions | None) -> JoltChain:
     notes: list[str] = []
     steps = [_compile_entry(i, entry, functions, notes) for i, entry in enumerate(entries)]
     return JoltChain(steps, [e["operation"] for e in entries], notes, entries)
+
+
+def error_location(spec: Any, err: TransformError) -> tuple[str | int, ...]:
+    """Where a compile error points inside `spec`, as keys and list indexes (chain index first).
+
+    For finding the line in the file the spec came from; a list index is an int, an object key
+    a str (Jolt keys such as "0" stay text).
+    """
+    if err.index is None:
+        return ()
+    node: Any = spec if isinstance(spec, list) else [spec]
+    loc: list[str | int] = []
+    parts: list[str] = [] if not err.path else err.path.split("/")[1:]
+    for raw in [str(err.index), *parts]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            loc.append(int(part))
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            loc.append(part)
+            node = node[part]
+        else:
+            break
+    if not isinstance(spec, list):
+        loc = loc[1:]
+    return tuple(loc)

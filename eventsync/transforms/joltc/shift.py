@@ -309,7 +309,13 @@ def _pointer(path: list[str]) -> str:
 
 
 def _emit_write(
-    g: _Gen, writer: PathEvaluatingTraversal, data: str, copyable: bool, levels: list[Level], ptr: list[str]
+    g: _Gen,
+    writer: PathEvaluatingTraversal,
+    data: str,
+    copyable: bool,
+    levels: list[Level],
+    ptr: list[str],
+    source: list[str] | None = None,
 ) -> None:
     src = g.src
     kinds = _kinds(writer)
@@ -332,10 +338,20 @@ def _emit_write(
         src.line(f"{value} = _own({data}, memo) if isinstance({data}, (dict, list)) else {data}")
     trace_line = ""
     if g.trace:
-        in_path = ", ".join(level.key for level in levels[2:])
+        # (output keys, the input keys the value came from, the spec pointer of the leaf)
+        # and the input keys the spec matched on the way (the walked path)
+        # (and `@(n,path)` keys of the output path read input too)
+        walked = [level.key for level in levels[2:]]
+        src_keys = source if source is not None else walked
+        reads = [walked]
+        for element in writer.elements:
+            looked = element.transpose if isinstance(element, ArrayPathElement) else element
+            if isinstance(looked, TransposePathElement):
+                reads.append(_transpose_source(looked, levels) or walked)
+        read_text = ", ".join(f"({', '.join(r)}{',' if r else ''})" for r in reads)
         trace_line = (
-            f"trace.append(({', '.join(names[1:])}{',' if len(names) > 1 else ''}), "
-            f"({in_path}{',' if len(levels) > 2 else ''}), {_pointer(ptr)!r})"
+            f"trace.append((({', '.join(names[1:])}{',' if len(names) > 1 else ''}), "
+            f"({', '.join(src_keys)}{',' if src_keys else ''}), {_pointer(ptr)!r}, ({read_text},)))"
         )
     if all(k == _MAP for k in kinds):
         tree = "out"
@@ -412,11 +428,18 @@ def _raw_keys(raw: dict[str, Any]) -> dict[str, str]:
 
 
 def _writers(
-    g: _Gen, leaf: _LeafSpec, raw_rhs: Any, data: str, copyable: bool, levels: list[Level], ptr: list[str]
+    g: _Gen,
+    leaf: _LeafSpec,
+    raw_rhs: Any,
+    data: str,
+    copyable: bool,
+    levels: list[Level],
+    ptr: list[str],
+    source: list[str] | None = None,
 ) -> None:
     many = isinstance(raw_rhs, list)
     for i, writer in enumerate(leaf.writers):
-        _emit_write(g, writer, data, copyable, levels, [*ptr, str(i)] if many else ptr)
+        _emit_write(g, writer, data, copyable, levels, [*ptr, str(i)] if many else ptr, source)
 
 
 def _emit_leaf(
@@ -434,11 +457,22 @@ def _emit_leaf(
     _writers(g, leaf, raw_rhs, val, val != "None", lv, ptr)
 
 
+def _transpose_source(pe: TransposePathElement, levels: list[Level]) -> list[str] | None:
+    """The input keys `@(n,path)` reads, for tracing (None when the path is not all literal)."""
+    reader = pe.sub_path_reader
+    elements = [] if reader is None else reader.elements
+    if not all(isinstance(e, LiteralPathElement) for e in elements):
+        return None
+    base = [level.key for level in levels[2 : max(2, len(levels) - pe.up_level)]]
+    return [*base, *(repr(e.raw_key) for e in elements)]
+
+
 def _emit_special(
     g: _Gen, child: Any, raw_rhs: Any, comp: Level, val: str, levels: list[Level], ptr: list[str]
 ) -> None:
     """`@`, `$`, `#` and `@(n,path)` keys: applied with the composite's own key and value."""
     pe = child.path_element
+    here = [level.key for level in levels[2:]]  # traced as coming from the composite itself
     if isinstance(child, _CompositeSpec):
         if not isinstance(pe, TransposePathElement):
             raise Unsupported(f"special key {pe.raw_key!r} with children")
@@ -461,21 +495,29 @@ def _emit_special(
             val != "None",
             [*levels, Level(comp.key, comp.groups, val, hash=comp.hash)],
             ptr,
+            here,
         )
     elif isinstance(pe, DollarPathElement):
         key = g.src.name("d")
         g.src.line(f"{key} = {_ref(levels, pe.ref.path_index, pe.ref.key_group)}")
-        _writers(g, child, raw_rhs, key, False, [*levels, Level(key, (), val)], ptr)
+        _writers(g, child, raw_rhs, key, False, [*levels, Level(key, (), val)], ptr, here)
     elif isinstance(pe, HashPathElement):
         key = repr(pe.key_value)
-        _writers(g, child, raw_rhs, key, False, [*levels, Level(key, (), val)], ptr)
+        _writers(g, child, raw_rhs, key, False, [*levels, Level(key, (), val)], ptr, here)
     elif isinstance(pe, TransposePathElement):
         data = g.src.name("x")
         g.src.line(f"{data} = {_object_eval(g, pe, levels)}")
         g.src.line(f"if {data} is not _M:")
         g.src.indent()
         _writers(
-            g, child, raw_rhs, data, True, [*levels, Level(comp.key, comp.groups, val, hash=comp.hash)], ptr
+            g,
+            child,
+            raw_rhs,
+            data,
+            True,
+            [*levels, Level(comp.key, comp.groups, val, hash=comp.hash)],
+            ptr,
+            _transpose_source(pe, levels) or here,
         )
         g.src.dedent()
     else:
