@@ -60,8 +60,8 @@ def build(
 ) -> tuple[list[Fn], list[str | None], bool]:
     """(functions, per entry the reason it runs through jolt-py or None, whether to copy the input).
 
-    A compiled shift reads its input without changing it, so a chain that starts with one
-    needs no up-front copy of the input; every other entry works in place on owned data.
+    A compiled shift (or sort) reads its input without changing it, so a chain that starts with
+    one needs no up-front copy of the input; every other entry works in place on owned data.
     """
     fns: list[Fn] = []
     reasons: list[str | None] = []
@@ -75,5 +75,5 @@ def build(
         except RecursionError:
             fns.append(_interpreted(transform))
             reasons.append("the spec is too deep to generate")
-    copy_input = not (isinstance(transforms[0], Shift) and reasons[0] is None)
+    copy_input = not (isinstance(transforms[0], (Shift, Sort)) and reasons[0] is None)
     return fns, reasons, copy_input

@@ -101,9 +101,17 @@ def _key_order(key: str) -> tuple[bool, bytes]:
     return not key.startswith("~"), key.encode("utf-16-be", "surrogatepass")
 
 
+def _text_order(key: str) -> tuple[bool, str]:
+    return not key.startswith("~"), key
+
+
 def _sorted(val: Any) -> Any:
+    """A sorted copy (never changes `val`, so a chain that starts with sort needs no copy first)."""
     if isinstance(val, dict):
-        return {k: _sorted(val[k]) for k in sorted(val, key=_key_order)}
+        # Keys without characters beyond U+FFFF compare the same as code points and as UTF-16
+        # code units, so they need no encoding.
+        order = _text_order if all(k.isascii() for k in val) else _key_order
+        return {k: _sorted(val[k]) for k in sorted(val, key=order)}
     if isinstance(val, list):
         return [_sorted(item) for item in val]
     return val

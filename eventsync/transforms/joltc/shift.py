@@ -300,7 +300,9 @@ def _key_expr(g: _Gen, pe: Any, kind: int, levels: list[Level]) -> tuple[str, bo
             return f"str({levels[-1 - pe.ref.path_index].hash})", False
         raise Unsupported(f"array index {pe.raw_key!r}")
     if isinstance(pe, TransposePathElement):
-        return f"_tkey({_object_eval(g, pe, levels)})", True
+        # a looked-up text is the key as it is; anything else goes through _tkey
+        q = g.src.name("q")
+        return f"({q} if ({q} := {_object_eval(g, pe, levels)}).__class__ is str else _tkey({q}))", True
     raise Unsupported(f"output path element {type(pe).__name__}")
 
 

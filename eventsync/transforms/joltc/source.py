@@ -63,11 +63,15 @@ class Source:
         return fn
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def deep_copy(value: Any) -> Any:
+    """A copy of a JSON tree; scalars are shared (immutable), so only containers cost a call."""
     if isinstance(value, dict):
-        return {k: deep_copy(v) for k, v in value.items()}
+        return {k: v if v.__class__ in _SCALARS else deep_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [deep_copy(v) for v in value]
+        return [v if v.__class__ in _SCALARS else deep_copy(v) for v in value]
     return value
 
 
@@ -84,11 +88,11 @@ def own_copy(value: Any, memo: dict[int, Any]) -> Any:
         copy: Any = {}
         memo[id(value)] = copy
         for k, v in value.items():
-            copy[k] = own_copy(v, memo) if isinstance(v, (dict, list)) else v
+            copy[k] = v if v.__class__ in _SCALARS else own_copy(v, memo)
         return copy
     if isinstance(value, list):
         copy = []
         memo[id(value)] = copy
-        copy.extend(own_copy(v, memo) if isinstance(v, (dict, list)) else v for v in value)
+        copy.extend(v if v.__class__ in _SCALARS else own_copy(v, memo) for v in value)
         return copy
     return value
