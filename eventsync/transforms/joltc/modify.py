@@ -159,7 +159,7 @@ class _Gen:
         mode = leaf.mode
         src.line(f"if {r} is not _M:")
         src.indent()
-        value = f"(_dc({r}) if isinstance({r}, (dict, list)) else {r})"
+        value = f"({r} if {r}.__class__ in _SC else _dc({r}))"
         if parent_kind == "dict":
             if mode == _OVERWRITE:
                 src.line(f"{parent}[{key}] = {value}")

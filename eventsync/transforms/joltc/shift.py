@@ -36,7 +36,7 @@ from pyjolt._common.spec import ExecutionStrategy
 from pyjolt._common.util import MISSING, java_str, parse_int, try_parse_int
 from pyjolt.transforms.shift import Shift, _CompositeSpec, _LeafSpec
 
-from eventsync.transforms.joltc.source import Source, Unsupported, own_copy
+from eventsync.transforms.joltc.source import SCALARS, Source, Unsupported, own_copy
 
 _MAP, _ARRAY, _AUTO = 0, 1, 2
 _MAX_DEPTH = 40
@@ -223,6 +223,7 @@ _NAMESPACE = {
     "_read": _read,
     "_write": _write,
     "_own": own_copy,
+    "_SC": SCALARS,
 }
 
 
@@ -337,7 +338,7 @@ def _emit_write(
     value = data
     if g.own and copyable:
         value = src.name("w")
-        src.line(f"{value} = _own({data}, memo) if isinstance({data}, (dict, list)) else {data}")
+        src.line(f"{value} = {data} if {data}.__class__ in _SC else _own({data}, memo)")
     trace_line = ""
     if g.trace:
         # (output keys, the input keys the value came from, the spec pointer of the leaf)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pyjolt import MISSING
 
-__all__ = ["Source", "Unsupported", "deep_copy", "own_copy", "MISSING"]
+__all__ = ["Source", "Unsupported", "deep_copy", "own_copy", "MISSING", "SCALARS"]
 
 
 class Unsupported(Exception):
@@ -63,7 +63,8 @@ class Source:
         return fn
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+SCALARS = _SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types that are shared, never copied (immutable JSON scalars)."""
 
 
 def deep_copy(value: Any) -> Any:
