@@ -373,6 +373,7 @@ class _Gen:
 
         src.line(f"if isinstance({v}, dict):")
         src.indent()
+        src.known_dicts.add(v)
         if all_lit:
             for lit, child, raw_key in literals:
                 x = src.name("x")
@@ -389,6 +390,7 @@ class _Gen:
             src.line("pass")
             src.dedent()
         src.line("pass")
+        src.known_dicts.discard(v)
         src.dedent()
 
         src.line(f"elif isinstance({v}, list):")

@@ -269,10 +269,15 @@ def _object_eval(g: _Gen, pe: TransposePathElement, levels: list[Level]) -> str:
 def read_expr(src: Source, tree: str, keys: list[str], kinds: list[int]) -> str:
     """`_read(tree, keys)`, inline when every step is a literal object key (the common `@(1,id)`)."""
     if all(k == _MAP for k in kinds) and all(key.startswith(("'", '"')) for key in keys) and len(keys) <= 4:
+        known = tree in src.known_dicts
         if len(keys) == 1:
+            if known:
+                return f"{tree}.get({keys[0]}, _M)"
             return f"({tree}.get({keys[0]}, _M) if isinstance({tree}, dict) else _M)"
         q = src.name("q")
-        head = f"(({q} := {tree}.get({keys[0]}, _M)) if isinstance({tree}, dict) else _M)"
+        head = f"({q} := {tree}.get({keys[0]}, _M))"
+        if not known:
+            head = f"({head} if isinstance({tree}, dict) else _M)"
         return f"(_M if {head} is _M else {read_expr(src, q, keys[1:], kinds[1:])})"
     return f"_read({tree}, ({', '.join(keys)},), {src.const(tuple(kinds), 'K')})"
 
@@ -337,8 +342,12 @@ def _emit_write(
             names.append(expr)
     value = data
     if g.own and copyable:
-        value = src.name("w")
-        src.line(f"{value} = {data} if {data}.__class__ in _SC else _own({data}, memo)")
+        value = f"({data} if {data}.__class__ in _SC else _own({data}, memo))"
+        if not (all(k == _MAP for k in kinds) and g.loops == 0 and _only_writer(g, writer)) or g.trace:
+            # used more than once below: evaluate (and copy) once
+            name = src.name("w")
+            src.line(f"{name} = {value}")
+            value = name
     trace_line = ""
     if g.trace:
         # (output keys, the input keys the value came from, the spec pointer of the leaf)
@@ -362,8 +371,7 @@ def _emit_write(
         if prefix:
             # The container at a stable prefix, once found, stays put: look it up once per record.
             cache = g.caches.setdefault(prefix, f"pc{len(g.caches)}")
-            tree = src.name("t")
-            src.line(f"{tree} = {cache}")
+            tree = cache
             src.line(f"if {tree} is None:")
             src.indent()
             parent = "out"
@@ -375,7 +383,7 @@ def _emit_write(
                 src.line(f"if isinstance({sub}, dict):")
                 src.indent()
                 parent = sub
-            src.line(f"{cache} = {tree} = {parent}")
+            src.line(f"{cache} = {parent}")
             for _ in range(len(prefix) + 1):
                 src.dedent()
             src.line(f"if {tree} is not None:")
@@ -659,6 +667,7 @@ def _emit_composite(
     # an object
     src.line(f"if isinstance({val}, dict):")
     src.indent()
+    src.known_dicts.add(val)
     if avail:
         for lit, child, raw_key in literals:
             x = src.name("v")
@@ -681,6 +690,7 @@ def _emit_composite(
         g.loops -= 1
         src.dedent()
     src.line("pass")
+    src.known_dicts.discard(val)
     src.dedent()
 
     # an array: keys are the indexes as text
@@ -706,7 +716,11 @@ def _emit_composite(
             src.line(f"    {x} = {val}[{i}]")
         src.indent()
         g.loops += 1
-        src.line(f"{k} = str({i})")
+        lone_star = not conflict and [type(c.path_element) for c in node.computed_children] == [StarAllPathElement]
+        if lone_star:
+            k = f"str({i})"  # only made if a reference or the trace uses it
+        else:
+            src.line(f"{k} = str({i})")
         if conflict:
             by_key(k, x)
         else:

@@ -30,6 +30,8 @@ class Source:
         self.depth = 0
         self.consts: dict[str, Any] = {}
         self._names = 0
+        self.known_dicts: set[str] = set()
+        """Variables that hold a dict where code is being emitted (no isinstance needed)."""
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
