@@ -1,9 +1,13 @@
 """Jolt behind our own surface: `compile(spec)` once, `chain.apply(data)` many times.
 
-jolt-py (import `pyjolt`) does the transforming. This module adds what eventsync needs around
+jolt-py (import `pyjolt`) parses and validates specs; `eventsync.transforms.joltc` then turns
+each chain entry into generated Python (compiled once, cached by the spec's hash), so records
+are not interpreted against the spec one by one. An entry the compiler does not specialise
+runs through jolt-py and `chain.steps` says so. This module adds what eventsync needs around
 it: Java Jolt's chain rules (an empty chain, an entry without a spec other than sort and an
 unknown operation are errors), errors that name the chain index and the path inside the
-entry, and a single exception type (`TransformError`) for everything that can go wrong.
+entry, a single exception type (`TransformError`) for everything that can go wrong, and
+`explain` (which spec path produced each output field).
 """
 
 from __future__ import annotations

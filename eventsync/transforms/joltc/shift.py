@@ -716,7 +716,9 @@ def _emit_composite(
             src.line(f"    {x} = {val}[{i}]")
         src.indent()
         g.loops += 1
-        lone_star = not conflict and [type(c.path_element) for c in node.computed_children] == [StarAllPathElement]
+        lone_star = not conflict and [type(c.path_element) for c in node.computed_children] == [
+            StarAllPathElement
+        ]
         if lone_star:
             k = f"str({i})"  # only made if a reference or the trace uses it
         else:
