@@ -14,6 +14,7 @@ from client.commands.insights import insights
 from client.commands.sandbox import sandbox
 from client.commands.serve import serve
 from client.commands.stack import apply_cmd, dev, worker
+from client.commands.transform import transform
 
 COMMANDS: list[click.Command] = [
     dev,
@@ -24,6 +25,7 @@ COMMANDS: list[click.Command] = [
     connections,
     sandbox,
     fetch,
+    transform,
     *_flows.COMMANDS,
     codec_server,
     serve,

@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from eventsync.definitions.document import Definitions
 from eventsync.secrets import check_secret
+from eventsync.transforms import TransformError, jolt
 
 SECTIONS = ("connections", "flows", "fetches", "touchpoint")
 
@@ -342,6 +343,15 @@ def _semantic_checks(
                             hint,
                         )
                     )
+    for i, fetch in enumerate(defs.fetches):
+        if fetch.transform:
+            try:
+                jolt.compile(fetch.transform)
+            except TransformError as err:
+                loc = ("transform", *jolt.error_location(fetch.transform, err))
+                f, line = where("fetches", i, *loc)
+                hint = "try the spec on a record: eventsync transform try --spec FILE --input RECORD --explain"
+                problems.append(Problem(f, line, f"fetches[{i}]." + _format_loc(loc), err.message, hint))
     if defs.touchpoint is not None:
         o = origins.get(("touchpoint", None))
         for key in ("connection", "platform"):
