@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -166,10 +167,6 @@ async def measure(
         try:
             client = await _wait_up(address)
             os.environ["BENCH_PLATFORM_PASSWORD"] = "sandbox"
-            worker = _spawn(
-                [sys.executable, "-m", "client", "worker", "--address", address, "--task-queue", TASK_QUEUE],
-                Path(tmp) / "worker.log",
-            )
             async with httpx.AsyncClient(base_url=platform.url) as http:
                 await http.post(
                     "/_sandbox/populate",
@@ -184,7 +181,15 @@ async def measure(
                     rule = {"path": "/api/page", "action": "delay", "delay_s": source_ms / 1000}
                     await http.post("/_sandbox/faults", json=rule)
             defs = _definitions(source.url, platform.url, page, event, group)
-            await put_schedule(client, run_input(defs, defs.fetches[0]), TASK_QUEUE)
+            # The worker loads the definitions itself (JSON is YAML); the run names the fetch.
+            defs_file = Path(tmp) / "eventsync.yaml"
+            defs_file.write_text(json.dumps(defs.model_dump(mode="json", exclude_unset=True)))
+            worker = _spawn(
+                [sys.executable, "-m", "client", "worker", "--address", address, "--task-queue", TASK_QUEUE,
+                 "-d", str(defs_file)],
+                Path(tmp) / "worker.log",
+            )  # fmt: skip
+            await put_schedule(client, defs.fetches[0], run_input(defs, defs.fetches[0]), TASK_QUEUE)
             await asyncio.sleep(2)  # let the worker connect and poll before the clock starts
             cpu0 = {"server": _cpu_s(server.pid), "worker": _cpu_s(worker.pid), "driver": time.process_time()}
             t0 = time.perf_counter()

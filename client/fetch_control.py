@@ -14,6 +14,7 @@ from typing import Any
 from temporalio.client import (
     Client,
     ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
     ScheduleBackfill,
     ScheduleDescription,
     ScheduleHandle,
@@ -26,7 +27,8 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.queries import NoAnswer, ask
-from client.schedules import build_schedule, current_input
+from client.schedules import current_input
+from eventsync.definitions.fetches import FetchDefinition
 from eventsync.fetch import checkpoint as cp
 from eventsync.fetch.models import FetchProgress, FetchRunResult, ResetRequest
 from workflows.fetch import FetchWorkflow, schedule_id
@@ -150,15 +152,15 @@ async def cancel(client: Client, name: str) -> str:
     return run.id
 
 
-async def reset(client: Client, name: str, value: Any | None) -> ResetRequest:
-    """The next run starts from `value` (None: the definition's initial value)."""
+async def reset(client: Client, name: str, value: Any | None, definition: FetchDefinition) -> ResetRequest:
+    """The next run starts from `value` (None: the definition's initial value). `definition` is
+    the operator's copy of the fetch, to check the value against its checkpoint's type."""
     handle = await _schedule(client, name)
     if await running_run(client, name) is not None:
         raise FetchControlError(
             f"fetch {name!r} is running: `eventsync fetch cancel {name}` first, then reset"
         )
-    inp, state, queue = await current_input(client, handle)
-    ck = inp.definition.checkpoint
+    ck = definition.checkpoint
     if ck is None:
         raise FetchControlError(f"fetch {name!r} has no checkpoint to reset")
     try:
@@ -166,10 +168,15 @@ async def reset(client: Client, name: str, value: Any | None) -> ResetRequest:
     except cp.CheckpointError as e:
         raise FetchControlError(str(e)) from None
     request = ResetRequest(token=str(uuid.uuid4()), checkpoint=canonical)
-    new = build_schedule(inp.model_copy(update={"reset": request}), queue, state)
+    inp, _, _ = await current_input(client, handle)
+    new_input = inp.model_copy(update={"reset": request})
 
-    def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=new)
+    def update(u: ScheduleUpdateInput) -> ScheduleUpdate:
+        # Only the action's input changes: spec, state and the rest stay as they are.
+        schedule = u.description.schedule
+        assert isinstance(schedule.action, ScheduleActionStartWorkflow)
+        schedule.action.args = [new_input]
+        return ScheduleUpdate(schedule=schedule)
 
     await handle.update(update)
     return request

@@ -34,6 +34,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     flow_activities.deliver,
     touchpoint_activities.resolve,
     touchpoint_activities.page,
+    fetch_activities.fetch_definition,
     fetch_activities.fetch_page,
 ]
 

@@ -6,6 +6,11 @@ activity; this workflow holds the position, the committed checkpoint and the cou
 A permanent failure parks the run (status `parked`, visible in the `EventsyncStatus` search
 attribute and the `progress` query) until a `resume` signal; the failed page is then retried
 from the same position, so nothing is lost.
+
+The input names the fetch and pins its definition's content hash; the definition itself comes
+from the worker (the `fetch_definition` activity), never from the input. A resume takes the
+worker's current definition: fixing a definition, `apply`, `fetch resume` is the way out of a
+park, and the run records each hash change (`progress`, memo, the activity in history).
 """
 
 from __future__ import annotations
@@ -18,23 +23,30 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from activities.fetch import FETCH_PERMANENT, fetch_page
+    from activities.context import DEFINITION_CHANGED, UNKNOWN_NAME
+    from activities.fetch import FETCH_PERMANENT, DefinitionRequest, fetch_definition, fetch_page
     from eventsync.definitions.fetches import FetchDefinition
     from eventsync.fetch import checkpoint as cp
     from eventsync.fetch.models import (
         Carry,
         CheckpointValue,
+        Counts,
+        DefinitionChange,
         FetchProgress,
         FetchRunInput,
         FetchRunResult,
         PageInput,
         PageResult,
+        Position,
+        ResolvedFetch,
         RunState,
     )
     from eventsync.fetch.pagination import first_position
     from workflows import search_attributes as sa
 
 KIND = "fetch"
+# Runs before this patch carried their definition in the input and had no `fetch_definition` step.
+BY_NAME_PATCH = "fetch-definition-by-name"
 
 
 def schedule_id(name: str) -> str:
@@ -46,8 +58,9 @@ def workflow_id_prefix(name: str) -> str:
     return f"fetch:{name}"
 
 
-def _initial_state(inp: FetchRunInput, last: FetchRunResult | None, now: datetime) -> RunState:
-    defn = inp.definition
+def _initial_state(
+    defn: FetchDefinition, inp: FetchRunInput, last: FetchRunResult | None, now: datetime
+) -> RunState:
     carry = Carry() if last is None else last.carry.model_copy(deep=True)
     if inp.reset is not None and carry.reset_token != inp.reset.token:
         carry = Carry(checkpoint=inp.reset.checkpoint, reset_token=inp.reset.token)
@@ -60,7 +73,7 @@ def _initial_state(inp: FetchRunInput, last: FetchRunResult | None, now: datetim
     return RunState(carry=carry, position=position, window=window, started_at=now.isoformat())
 
 
-@workflow.defn
+@workflow.defn(name="FetchWorkflow")
 class FetchWorkflow:
     def __init__(self) -> None:
         self._state: RunState | None = None
@@ -68,30 +81,78 @@ class FetchWorkflow:
         self._status = "starting"
         self._last_error: str | None = None
         self._resume_requested = False
+        self._hash: str | None = None  # the definition this run runs (pinned, then as resumed)
+        self._early_changes: list[DefinitionChange] = []
+        self._by_name = False
 
     @workflow.run
     async def run(self, inp: FetchRunInput) -> FetchRunResult:
-        defn = inp.definition
-        self._name = defn.name
-        if inp.state is not None:
-            state = inp.state
-        else:
-            last = (
-                workflow.get_last_completion_result(FetchRunResult)
-                if workflow.has_last_completion_result()
-                else None
+        self._name = inp.name
+        last = (
+            workflow.get_last_completion_result(FetchRunResult)
+            if inp.state is None and workflow.has_last_completion_result()
+            else None
+        )
+        self._by_name = workflow.patched(BY_NAME_PATCH)
+        self._hash = inp.definition_hash
+        try:
+            if self._by_name:
+                defn = await self._resolve(inp.definition_hash)
+            else:
+                assert inp.definition is not None, "a run from before BY_NAME_PATCH carries its definition"
+                defn = inp.definition
+        except asyncio.CancelledError:
+            # Cancelled before it began: hand the previous run's checkpoint on untouched.
+            carry = inp.state.carry if inp.state is not None else (last.carry if last else Carry())
+            self._set_status("cancelled")
+            return FetchRunResult(
+                status="cancelled", carry=carry, counts=Counts(), last_error=self._last_error
             )
-            state = _initial_state(inp, last, workflow.now())
+        state = inp.state if inp.state is not None else _initial_state(defn, inp, last, workflow.now())
+        state.definition_changes.extend(self._early_changes)
         self._state = state
         self._set_status("running")
         try:
-            status = await self._pages(inp, state)
+            status = await self._pages(defn, inp, state)
         except asyncio.CancelledError:
             status = "cancelled"
         return self._finish(defn, state, status)
 
-    async def _pages(self, inp: FetchRunInput, state: RunState) -> str:
-        defn = inp.definition
+    async def _resolve(self, pinned: str | None) -> FetchDefinition:
+        """The worker's definition of this fetch, checked against `pinned`. A failure (unknown
+        name, a changed definition) parks the run; a resume takes the current definition."""
+        while True:
+            try:
+                resolved: ResolvedFetch = await workflow.execute_activity(
+                    fetch_definition,
+                    DefinitionRequest(name=self._name, pinned=pinned),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(
+                        maximum_attempts=5, non_retryable_error_types=[UNKNOWN_NAME, DEFINITION_CHANGED]
+                    ),
+                )
+            except ActivityError as err:
+                if is_cancelled_exception(err):
+                    raise asyncio.CancelledError() from err
+                await self._park(err)
+                pinned = None
+                continue
+            if self._hash is not None and resolved.definition_hash != self._hash:
+                change = DefinitionChange(previous=self._hash, current=resolved.definition_hash)
+                if self._state is not None:
+                    self._state.definition_changes.append(change)
+                else:
+                    self._early_changes.append(change)
+                workflow.logger.info(
+                    "fetch %s: resumed with definition %s (was %s)",
+                    self._name,
+                    change.current,
+                    change.previous,
+                )
+            self._hash = resolved.definition_hash
+            return resolved.definition
+
+    async def _pages(self, defn: FetchDefinition, inp: FetchRunInput, state: RunState) -> str:
         limits = defn.limits
         started = datetime.fromisoformat(state.started_at)
         while True:
@@ -106,18 +167,21 @@ class FetchWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 state.continued += 1
                 workflow.continue_as_new(
-                    FetchRunInput(definition=defn, connections=inp.connections, state=state)
+                    FetchRunInput(name=self._name, definition_hash=self._hash, state=state)
                 )
-            result = await self._one_page(inp, state)
+            result = await self._one_page(defn, state)
             if result is None:
+                if self._by_name:
+                    # The operator fixed what parked the run: run what the worker has now.
+                    defn = await self._resolve(None)
+                    limits = defn.limits
                 continue  # parked, then resumed: the same page again
             self._commit(defn, state, result)
             if result.next is None:
                 return "done"
             state.position = result.next
 
-    async def _one_page(self, inp: FetchRunInput, state: RunState) -> PageResult | None:
-        defn = inp.definition
+    async def _one_page(self, defn: FetchDefinition, state: RunState) -> PageResult | None:
         limits, retry = defn.limits, defn.retry
         group = limits.pages_per_activity
         if limits.max_pages is not None:
@@ -130,8 +194,8 @@ class FetchWorkflow:
             return await workflow.execute_activity(
                 fetch_page,
                 PageInput(
-                    definition=defn,
-                    connections=inp.connections,
+                    name=self._name,
+                    definition_hash=self._hash,
                     position=state.position,
                     window=state.window,
                     max_pages=group,
@@ -143,7 +207,7 @@ class FetchWorkflow:
                     initial_interval=timedelta(seconds=retry.initial_interval_s),
                     maximum_interval=timedelta(seconds=retry.maximum_interval_s),
                     maximum_attempts=retry.maximum_attempts,
-                    non_retryable_error_types=[FETCH_PERMANENT],
+                    non_retryable_error_types=[FETCH_PERMANENT, UNKNOWN_NAME, DEFINITION_CHANGED],
                 ),
             )
         except ActivityError as err:
@@ -192,6 +256,7 @@ class FetchWorkflow:
             counts=state.counts,
             last_error=self._last_error,
             started_at=state.started_at,
+            definition_hash=self._hash,
         )
 
     def _set_status(self, status: str) -> None:
@@ -206,23 +271,42 @@ class FetchWorkflow:
                 f", {st.counts.pages} pages, {st.counts.applied} applied, {st.counts.rejected} rejected, "
                 f"checkpoint {st.carry.checkpoint}"
             )
+        if self._hash is not None:
+            summary += f"; definition {self._hash}"
         if self._last_error and status == "parked":
-            summary += f"; parked on: {self._last_error}"
+            summary += (
+                f"; parked on: {self._last_error}; fix the cause, then `eventsync fetch resume {self._name}` "
+                "(it runs the worker's current definition)"
+            )
         workflow.upsert_memo({"summary": summary})
 
-    @workflow.signal
+    @workflow.signal(name="resume")
     def resume(self) -> None:
         # Only a parked run has something to resume; a stray signal must not pre-approve a future park.
         if self._status == "parked":
             self._resume_requested = True
 
-    @workflow.query
+    @workflow.query(name="progress")
     def progress(self) -> FetchProgress:
         st = self._state
-        assert st is not None
+        if st is None:  # parked or waiting before its definition was resolved
+            return FetchProgress(
+                name=self._name,
+                status=self._status,
+                definition_hash=self._hash,
+                definition_changes=list(self._early_changes),
+                checkpoint=None,
+                window=None,
+                position=Position(),
+                counts=Counts(),
+                last_error=self._last_error,
+                started_at=workflow.info().start_time.isoformat(),
+            )
         return FetchProgress(
             name=self._name,
             status=self._status,
+            definition_hash=self._hash,
+            definition_changes=list(st.definition_changes),
             checkpoint=st.carry.checkpoint,
             window=st.window,
             position=st.position,

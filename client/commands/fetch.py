@@ -29,6 +29,19 @@ def _do(address: str | None, namespace: str | None, action: Callable[[Any], Awai
         raise AssertionError("unreachable") from e
 
 
+def _fetch_def(path: Path, name: str, defs: Any = None) -> Any:
+    import difflib
+
+    defs = defs if defs is not None else load(path)
+    for f in defs.fetches:
+        if f.name == name:
+            return f
+    names = [f.name for f in defs.fetches]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (defined: {', '.join(names) or 'none'})"
+    fail(f"no fetch named {name!r} in {path}{hint}")
+
+
 @click.group()
 def fetch() -> None:
     """API Fetch: scheduled, checkpointed pulls from REST sources."""
@@ -48,14 +61,10 @@ def run_cmd(
     from client.schedules import put_schedule, run_input
 
     defs = load(definitions_path)
-    try:
-        fetch_def = next(f for f in defs.fetches if f.name == name)
-    except StopIteration:
-        fail(f"no fetch named {name!r} in {definitions_path}")
-        raise
+    fetch_def = _fetch_def(definitions_path, name, defs)
 
     async def action(client: Any) -> str:
-        await put_schedule(client, run_input(defs, fetch_def))
+        await put_schedule(client, fetch_def, run_input(defs, fetch_def))
         handle = await fc.run_now(client, name)
         if not wait:
             return f"started {handle.id}"
@@ -135,15 +144,24 @@ def cancel(name: str, address: str | None, namespace: str | None) -> None:
 @click.argument("name")
 @click.option("--checkpoint", "value", default=None, help="Value the next run starts from.")
 @click.option("--initial", is_flag=True, help="Start again from the definition's initial value.")
+@definitions_option
 @address_option
 @namespace_option
-def reset(name: str, value: str | None, initial: bool, address: str | None, namespace: str | None) -> None:
+def reset(
+    name: str,
+    value: str | None,
+    initial: bool,
+    definitions_path: Path,
+    address: str | None,
+    namespace: str | None,
+) -> None:
     """Make NAME's next run start from --checkpoint VALUE (or --initial)."""
     from client import fetch_control as fc
 
     if (value is None) == (not initial):
         fail("give exactly one of --checkpoint VALUE or --initial")
-    req = _do(address, namespace, lambda c: fc.reset(c, name, value))
+    fetch_def = _fetch_def(definitions_path, name)
+    req = _do(address, namespace, lambda c: fc.reset(c, name, value, fetch_def))
     click.echo(
         f"fetch {name}: next run starts from {req.checkpoint if req.checkpoint is not None else 'the initial value'}"
     )

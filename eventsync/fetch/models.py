@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
 
-from eventsync.definitions.connections import Connection
+from pydantic import BaseModel, Field, model_validator
+
 from eventsync.definitions.fetches import FetchDefinition
 
 CheckpointValue = str | int | float
@@ -47,11 +48,23 @@ class Counts(BaseModel):
             self.rejections.extend(other.rejections[:room])
 
 
-class PageInput(BaseModel):
-    """One page's work. Connections carry secret *references*; they are resolved in the activity."""
+def _name_from_old_snapshot(data: Any) -> Any:
+    """Inputs recorded before worker-side definitions carried the whole definition (and its
+    connections): take the fetch's name from it, and ignore the rest. Never trusted."""
+    if isinstance(data, dict) and not data.get("name"):
+        old = data.get("definition")
+        name = old.get("name") if isinstance(old, dict) else getattr(old, "name", None)
+        if name:
+            data = {**data, "name": name}
+    return data
 
-    definition: FetchDefinition
-    connections: list[Connection]
+
+class PageInput(BaseModel):
+    """One activity's work, by name: the worker resolves the fetch and its connections from its
+    own definitions (activities/context.py), and checks `definition_hash` when it is set."""
+
+    name: str
+    definition_hash: str | None = Field(default=None, description="the definition this run runs")
     position: Position
     window: CheckpointValue | None = Field(
         default=None, description="checkpoint value the run's requests filter on"
@@ -60,6 +73,11 @@ class PageInput(BaseModel):
     budget_s: float | None = Field(
         default=None, description="start no further page after this many seconds (the run time limit)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_snapshot(cls, data: Any) -> Any:
+        return _name_from_old_snapshot(data)
 
 
 class PageResult(BaseModel):
@@ -95,6 +113,13 @@ class Carry(BaseModel):
     reset_token: str | None = None
 
 
+class DefinitionChange(BaseModel):
+    """A resume that picked up a changed definition: recorded in the run's state and shown."""
+
+    previous: str | None
+    current: str
+
+
 class RunState(BaseModel):
     """A run's durable state (carried across continue-as-new)."""
 
@@ -104,15 +129,34 @@ class RunState(BaseModel):
     counts: Counts = Field(default_factory=Counts)
     started_at: str = Field(description="ISO-8601 time the run started (for the run time limit)")
     continued: int = 0
+    definition_changes: list[DefinitionChange] = Field(default_factory=list)
 
 
 class FetchRunInput(BaseModel):
-    """A snapshot of the definition (and the connections it names, secret references only)."""
+    """A run names its fetch and pins the definition's content hash (set by `eventsync apply`);
+    the worker resolves the definition and its connections from its own definitions and refuses
+    a run whose pinned hash differs (docs/fetch.md, "Definitions and resume")."""
 
-    definition: FetchDefinition
-    connections: list[Connection]
+    name: str
+    definition_hash: str | None = None
     reset: ResetRequest | None = None
     state: RunState | None = None
+    # Recorded histories and schedules from before worker-side definitions carry the definition
+    # itself; a replay of such a run reads its limits from here. Never used to reach a source.
+    definition: FetchDefinition | None = None
+    connections: list[Any] | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_snapshot(cls, data: Any) -> Any:
+        return _name_from_old_snapshot(data)
+
+
+class ResolvedFetch(BaseModel):
+    """The worker's definition of a fetch and its content hash (the `fetch_definition` activity)."""
+
+    definition: FetchDefinition
+    definition_hash: str
 
 
 class FetchRunResult(BaseModel):
@@ -121,11 +165,14 @@ class FetchRunResult(BaseModel):
     counts: Counts
     last_error: str | None = None
     started_at: str | None = None
+    definition_hash: str | None = None
 
 
 class FetchProgress(BaseModel):
     name: str
     status: str
+    definition_hash: str | None = None
+    definition_changes: list[DefinitionChange] = Field(default_factory=list)
     checkpoint: CheckpointValue | None
     window: CheckpointValue | None
     position: Position

@@ -162,6 +162,7 @@ async def _apply(
 
 
 async def run_page(
+    defn: FetchDefinition,
     inp: PageInput,
     client_for: ClientFor,
     heartbeat: Callable[[], None],
@@ -172,8 +173,8 @@ async def run_page(
     most the group. A failure on the group's first page raises (the activity's retry or park);
     a failure on a later page ends the group with the pages before it, whose results are then
     committed, and the next activity starts at the failing page and meets the failure itself.
+    `defn` is the worker's own definition of `inp.name`, never one from the input.
     """
-    defn = inp.definition
     started = time.monotonic()
     result = PageResult(next=inp.position, counts=Counts())
     current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, inp.position, client_for))
