@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,9 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,6 +39,17 @@ from workflows.fetch import FetchWorkflow, schedule_id
 
 class FetchControlError(Exception):
     """An operator request that cannot be done now; the message says why and what to do."""
+
+
+class RunParked(FetchControlError):
+    """A followed run parked: the operator must act (the message says how)."""
+
+    def __init__(self, name: str, run_id: str, reason: str | None) -> None:
+        super().__init__(
+            f"fetch {name!r} parked (workflow {run_id}): {reason or 'no reason recorded'}\n"
+            f"  fix the cause, then: eventsync fetch resume {name}   (it runs the worker's current definition)"
+        )
+        self.reason = reason
 
 
 async def _schedule(client: Client, name: str) -> ScheduleHandle:
@@ -82,6 +96,16 @@ async def trigger(client: Client, name: str) -> None:
     handle = await _schedule(client, name)
     running = await running_run(client, name)
     if running is not None:
+        try:
+            parked = (await progress(running)).status == "parked"
+        except FetchControlError:
+            parked = False
+        if parked:
+            raise FetchControlError(
+                f"fetch {name!r} is already running and parked (workflow {running.id}); one run at a time: "
+                f"`eventsync fetch status {name}` shows why; fix it, then `eventsync fetch resume {name}`, "
+                f"or `eventsync fetch cancel {name}`"
+            )
         raise FetchControlError(
             f"fetch {name!r} is already running (workflow {running.id}); one run at a time: wait for it, "
             f"`eventsync fetch status {name}`, or `eventsync fetch cancel {name}`"
@@ -131,6 +155,37 @@ async def run_now(client: Client, name: str) -> WorkflowHandle[Any, Any]:
     before = await known_runs(client, name)
     await trigger(client, name)
     return await wait_started(client, name, before)
+
+
+async def follow(
+    client: Client,
+    name: str,
+    run_id: str,
+    on_progress: Callable[[FetchProgress], None] | None = None,
+    poll_s: float = 0.5,
+) -> FetchRunResult:
+    """Wait for a run's result (across continue-as-new), reporting its progress as it moves. A
+    run that parks raises RunParked at once: waiting on it would wait for an operator."""
+    typed = client.get_workflow_handle(run_id, result_type=FetchRunResult)
+    result = asyncio.ensure_future(typed.result())
+    try:
+        while True:
+            done, _ = await asyncio.wait({result}, timeout=poll_s)
+            if done:
+                try:
+                    return result.result()
+                except WorkflowFailureError as e:
+                    raise FetchControlError(f"fetch {name!r} run {run_id} failed: {e.cause or e}") from None
+            try:
+                now: FetchProgress = await typed.query(FetchWorkflow.progress)
+            except (RPCError, WorkflowQueryFailedError):
+                continue  # between runs of a continue-as-new, or no worker yet: ask again
+            if on_progress is not None:
+                on_progress(now)
+            if now.status == "parked":
+                raise RunParked(name, run_id, now.last_error)
+    finally:
+        result.cancel()
 
 
 async def resume(client: Client, name: str) -> str:

@@ -218,6 +218,8 @@ class FetchWorkflow:
 
     def _commit(self, defn: FetchDefinition, state: RunState, result: PageResult) -> None:
         state.counts.add(result.counts)
+        if result.total is not None:
+            state.total = result.total
         ck = defn.checkpoint
         if ck is None or result.high_water is None:
             return
@@ -257,6 +259,7 @@ class FetchWorkflow:
             last_error=self._last_error,
             started_at=state.started_at,
             definition_hash=self._hash,
+            definition_changes=list(state.definition_changes),
         )
 
     def _set_status(self, status: str) -> None:
@@ -313,6 +316,7 @@ class FetchWorkflow:
             counts=st.counts,
             last_error=self._last_error,
             started_at=st.started_at,
+            total=st.total,
         )
 
 

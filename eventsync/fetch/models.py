@@ -88,6 +88,7 @@ class PageResult(BaseModel):
         default=None, description="largest checkpoint value on the page(s)"
     )
     counts: Counts
+    total: int | None = Field(default=None, description="records the source says it holds (`total_path`)")
 
 
 class ResetRequest(BaseModel):
@@ -129,6 +130,7 @@ class RunState(BaseModel):
     counts: Counts = Field(default_factory=Counts)
     started_at: str = Field(description="ISO-8601 time the run started (for the run time limit)")
     continued: int = 0
+    total: int | None = None
     definition_changes: list[DefinitionChange] = Field(default_factory=list)
 
 
@@ -166,6 +168,7 @@ class FetchRunResult(BaseModel):
     last_error: str | None = None
     started_at: str | None = None
     definition_hash: str | None = None
+    definition_changes: list[DefinitionChange] = Field(default_factory=list)
 
 
 class FetchProgress(BaseModel):
@@ -179,3 +182,4 @@ class FetchProgress(BaseModel):
     counts: Counts
     last_error: str | None
     started_at: str
+    total: int | None = None

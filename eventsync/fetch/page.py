@@ -80,6 +80,7 @@ class _Read:
     records: list[Any]
     next: Position | None
     high_water: CheckpointValue | None
+    total: int | None = None
 
 
 async def _read(defn: FetchDefinition, inp: PageInput, position: Position, client_for: ClientFor) -> _Read:
@@ -100,7 +101,14 @@ async def _read(defn: FetchDefinition, inp: PageInput, position: Position, clien
     high_water: CheckpointValue | None = None
     for v in values:
         high_water = cp.later(defn.checkpoint, high_water, v) if defn.checkpoint else None
-    return _Read(records=records, next=next_position, high_water=high_water)
+    total_path = getattr(defn.pagination, "total_path", None)
+    total = find_one(total_path, body) if total_path else None
+    return _Read(
+        records=records,
+        next=next_position,
+        high_water=high_water,
+        total=int(total) if isinstance(total, int | float) and not isinstance(total, bool) else None,
+    )
 
 
 async def _apply(
@@ -209,6 +217,7 @@ async def run_page(
             page.records = []
             result.counts.add(counts)
             result.next = page.next
+            result.total = page.total if page.total is not None else result.total
             if defn.checkpoint is not None:
                 result.high_water = cp.later(defn.checkpoint, result.high_water, page.high_water)
     finally:
