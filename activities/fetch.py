@@ -10,6 +10,8 @@ receives the next position (with no secret in it), the group's high-water mark a
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -62,18 +64,47 @@ def _recordable(position: Position | None, secret_params: set[str]) -> Position 
     return position.model_copy(update={"url": without_secrets(position.url, secret_params)})
 
 
+def _resumed_from() -> PageResult | None:
+    """What an earlier attempt of this activity had committed (its last heartbeat), if any."""
+    details = activity.info().heartbeat_details
+    if not details:
+        return None
+    try:
+        return PageResult.model_validate(details[0])
+    except ValueError:
+        return None  # not ours (an older worker's liveness beat): start the group again
+
+
 @activity.defn(name="fetch_page")
 async def fetch_page(inp: PageInput) -> PageResult:
     defn = context.fetch(inp.name)
     context.check_pinned("fetch", inp.name, inp.definition_hash, context.content_hash(defn))
     pool = get_pool()
+    secret_params = _auth_params(defn)
 
     def client_for(name: str) -> Requester:
         # Only connections the worker itself defines; an unknown name is a permanent error.
         return pool.client(context.connection(name))
 
+    start = _resumed_from()
+    # Every heartbeat carries the committed position: a bare liveness beat would erase it.
+    last: list[object] = [] if start is None else [start.model_dump(mode="json")]
+
+    def beat() -> None:
+        activity.heartbeat(*last)
+
+    def committed(so_far: PageResult) -> None:
+        recorded = so_far.model_copy(update={"next": _recordable(so_far.next, secret_params)})
+        last[:] = [recorded.model_dump(mode="json")]
+        activity.heartbeat(*last)
+
     try:
-        result = await run_page(defn, inp, client_for, activity.heartbeat)
+        result = await run_page(defn, inp, client_for, beat, start=start, committed=committed)
+    except asyncio.CancelledError:
+        if not last:
+            raise
+        # The run is being cancelled: hand back what has landed, so that its checkpoint holds.
+        return PageResult.model_validate(last[0])
     except TemplateError as e:
         # A template naming a variable that does not exist will not start existing on a retry.
         raise ApplicationError(f"fetch {inp.name}: {e}", type=FETCH_PERMANENT, non_retryable=True) from None
@@ -83,4 +114,4 @@ async def fetch_page(inp: PageInput) -> PageResult:
         ) from None
     except (HTTPCallError, MissingSecretError) as e:
         raise to_application_error(e) from None
-    return result.model_copy(update={"next": _recordable(result.next, _auth_params(defn))})
+    return result.model_copy(update={"next": _recordable(result.next, secret_params)})

@@ -33,7 +33,7 @@ from client.queries import NoAnswer, ask
 from client.schedules import current_input
 from eventsync.definitions.fetches import FetchDefinition
 from eventsync.fetch import checkpoint as cp
-from eventsync.fetch.models import FetchProgress, FetchRunResult, ResetRequest
+from eventsync.fetch.models import FetchProgress, FetchRunResult, PageResult, ResetRequest
 from workflows.fetch import FetchWorkflow, schedule_id
 
 
@@ -97,7 +97,7 @@ async def trigger(client: Client, name: str) -> None:
     running = await running_run(client, name)
     if running is not None:
         try:
-            parked = (await progress(running)).status == "parked"
+            parked = (await progress(running, client)).status == "parked"
         except FetchControlError:
             parked = False
         if parked:
@@ -177,8 +177,8 @@ async def follow(
                 except WorkflowFailureError as e:
                     raise FetchControlError(f"fetch {name!r} run {run_id} failed: {e.cause or e}") from None
             try:
-                now: FetchProgress = await typed.query(FetchWorkflow.progress)
-            except (RPCError, WorkflowQueryFailedError):
+                now = await progress(typed, client)
+            except (RPCError, WorkflowQueryFailedError, FetchControlError):
                 continue  # between runs of a continue-as-new, or no worker yet: ask again
             if on_progress is not None:
                 on_progress(now)
@@ -192,7 +192,7 @@ async def resume(client: Client, name: str) -> str:
     run = await running_run(client, name)
     if run is None:
         raise FetchControlError(f"fetch {name!r} has no run in progress: nothing to resume")
-    now = await progress(run)
+    now = await progress(run, client)
     if now.status != "parked":
         raise FetchControlError(f"fetch {name!r} is {now.status}, not parked: nothing to resume")
     await run.signal(FetchWorkflow.resume)
@@ -251,13 +251,37 @@ async def backfill(client: Client, name: str, start: datetime, end: datetime) ->
     )
 
 
-async def progress(run: WorkflowHandle[Any, Any]) -> FetchProgress:
-    """The run's progress, or a FetchControlError that says no worker answered (and what to do)."""
+async def progress(run: WorkflowHandle[Any, Any], client: Client | None = None) -> FetchProgress:
+    """The run's progress, or a FetchControlError that says no worker answered (and what to do).
+
+    The workflow knows what the last completed activity applied; with `client`, the pages the
+    running activity has committed since (its heartbeat) are added, so progress moves per page.
+    """
     try:
         answer: FetchProgress = await ask(run, FetchWorkflow.progress)
     except NoAnswer as err:
         raise FetchControlError(str(err)) from None
+    if client is not None and answer.status == "running":
+        so_far = await _in_flight(client, run)
+        if so_far is not None:
+            answer.counts.add(so_far.counts)
+            answer.position = so_far.next or answer.position
+            answer.total = so_far.total if so_far.total is not None else answer.total
     return answer
+
+
+async def _in_flight(client: Client, run: WorkflowHandle[Any, Any]) -> PageResult | None:
+    try:
+        desc = await run.describe()
+        for pending in desc.raw_description.pending_activities:
+            if pending.activity_type.name == "fetch_page" and pending.heartbeat_details.payloads:
+                [so_far] = await client.data_converter.decode(
+                    pending.heartbeat_details.payloads, [PageResult]
+                )
+                return so_far if isinstance(so_far, PageResult) else None
+    except (RPCError, ValueError):
+        return None  # progress without the running group's pages is still progress
+    return None
 
 
 @dataclass
@@ -288,7 +312,7 @@ async def status(client: Client, name: str) -> FetchStatus:
     if run is not None:
         st.running_id = run.id
         try:
-            st.running = await progress(run)
+            st.running = await progress(run, client)
         except FetchControlError as err:
             st.unanswered = str(err)
     previous = await last_run(client, name)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.context import DEFINITION_CHANGED, UNKNOWN_NAME
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
 KIND = "fetch"
 # Runs before this patch carried their definition in the input and had no `fetch_definition` step.
 BY_NAME_PATCH = "fetch-definition-by-name"
+ACTIVITY_SLICE_S = 2.0
 
 
 def schedule_id(name: str) -> str:
@@ -186,30 +188,60 @@ class FetchWorkflow:
         group = limits.pages_per_activity
         if limits.max_pages is not None:
             group = min(group, limits.max_pages - state.counts.pages)
-        budget = None
+        # One activity reads a group of pages for at most a slice, so that `progress` (and the
+        # run time limit) move at least that often.
+        budget = ACTIVITY_SLICE_S
         if limits.run_time_limit_s is not None:
             elapsed = (workflow.now() - datetime.fromisoformat(state.started_at)).total_seconds()
-            budget = max(0.0, limits.run_time_limit_s - elapsed)
+            budget = max(0.0, min(budget, limits.run_time_limit_s - elapsed))
+        page_input = PageInput(
+            name=self._name,
+            definition_hash=self._hash,
+            position=state.position,
+            window=state.window,
+            max_pages=group,
+            budget_s=budget,
+        )
+        timeout = timedelta(seconds=limits.page_timeout_s * group)
+        heartbeat = timedelta(seconds=limits.heartbeat_timeout_s)
+        policy = RetryPolicy(
+            initial_interval=timedelta(seconds=retry.initial_interval_s),
+            maximum_interval=timedelta(seconds=retry.maximum_interval_s),
+            maximum_attempts=retry.maximum_attempts,
+            non_retryable_error_types=[FETCH_PERMANENT, UNKNOWN_NAME, DEFINITION_CHANGED],
+        )
         try:
-            return await workflow.execute_activity(
+            if not self._by_name:
+                return await workflow.execute_activity(
+                    fetch_page,
+                    page_input,
+                    start_to_close_timeout=timeout,
+                    heartbeat_timeout=heartbeat,
+                    retry_policy=policy,
+                )
+            group_run = workflow.start_activity(
                 fetch_page,
-                PageInput(
-                    name=self._name,
-                    definition_hash=self._hash,
-                    position=state.position,
-                    window=state.window,
-                    max_pages=group,
-                    budget_s=budget,
-                ),
-                start_to_close_timeout=timedelta(seconds=limits.page_timeout_s * group),
-                heartbeat_timeout=timedelta(seconds=limits.heartbeat_timeout_s),
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=retry.initial_interval_s),
-                    maximum_interval=timedelta(seconds=retry.maximum_interval_s),
-                    maximum_attempts=retry.maximum_attempts,
-                    non_retryable_error_types=[FETCH_PERMANENT, UNKNOWN_NAME, DEFINITION_CHANGED],
-                ),
+                page_input,
+                start_to_close_timeout=timeout,
+                heartbeat_timeout=heartbeat,
+                retry_policy=policy,
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
+            try:
+                return await asyncio.shield(group_run)
+            except asyncio.CancelledError:
+                # The run is cancelled mid-group: the activity returns the pages it has
+                # committed (its heartbeat), and they are committed here before the run ends.
+                group_run.cancel()
+                try:
+                    landed = await group_run
+                except (ActivityError, asyncio.CancelledError):
+                    raise asyncio.CancelledError() from None
+                if landed.next is None:
+                    return landed  # that was the last page: the run is done
+                self._commit(defn, state, landed)
+                state.position = landed.next
+                raise
         except ActivityError as err:
             if is_cancelled_exception(err):
                 raise asyncio.CancelledError() from err

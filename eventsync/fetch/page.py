@@ -174,18 +174,26 @@ async def run_page(
     inp: PageInput,
     client_for: ClientFor,
     heartbeat: Callable[[], None],
+    *,
+    start: PageResult | None = None,
+    committed: Callable[[PageResult], None] | None = None,
 ) -> PageResult:
-    """Read and apply up to `inp.max_pages` pages from `inp.position`, in order.
+    """Read and apply up to `inp.max_pages` pages from `inp.position`, in order, pipelined: page
+    k+1 is requested while page k is transformed and applied.
 
-    Page k+1 is requested while page k is applied, but only inside the group: a crash re-reads at
-    most the group. A failure on the group's first page raises (the activity's retry or park);
-    a failure on a later page ends the group with the pages before it, whose results are then
-    committed, and the next activity starts at the failing page and meets the failure itself.
-    `defn` is the worker's own definition of `inp.name`, never one from the input.
+    After each page has landed, `committed` receives the group's result so far (the activity
+    heartbeats it); a retried attempt passes the last one back as `start` and continues after
+    it. So a crash re-applies at most the page that was being applied (and re-requests the one
+    read ahead), however long the group. A failure on the first page not yet committed raises
+    (the activity's retry or park) when nothing is committed; otherwise the group ends with the
+    committed pages, and the next activity starts at the failing page and meets the failure
+    itself. `defn` is the worker's own definition of `inp.name`, never one from the input.
     """
     started = time.monotonic()
-    result = PageResult(next=inp.position, counts=Counts())
-    current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, inp.position, client_for))
+    result = start.model_copy(deep=True) if start is not None else PageResult(next=inp.position, counts=Counts())
+    if result.next is None:
+        return result  # the attempt before this one had read the last page
+    current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, result.next, client_for))
     try:
         while current is not None:
             first = result.counts.pages == 0
@@ -220,6 +228,8 @@ async def run_page(
             result.total = page.total if page.total is not None else result.total
             if defn.checkpoint is not None:
                 result.high_water = cp.later(defn.checkpoint, result.high_water, page.high_water)
+            if committed is not None:
+                committed(result)
     finally:
         if current is not None:
             current.cancel()

@@ -191,5 +191,7 @@ async def eventually(check: Any, attempts: int = 100, delay: float = 0.1) -> Any
 
 
 async def progress(client: Client, name: str) -> Any:
+    """What `eventsync fetch status` shows of the running run (the workflow's state plus the
+    pages its running activity has committed), or None."""
     run = await fc.running_run(client, name)
-    return None if run is None else await run.query(FetchWorkflow.progress)
+    return None if run is None else await fc.progress(run, client)
