@@ -16,7 +16,7 @@ park, and the run records each hash change (`progress`, memo, the activity in hi
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.context import DEFINITION_CHANGED, UNKNOWN_NAME
     from activities.fetch import FETCH_PERMANENT, DefinitionRequest, fetch_definition, fetch_page
     from eventsync.definitions.fetches import FetchDefinition
-    from eventsync.fetch import checkpoint as cp
     from eventsync.fetch.models import (
         Carry,
         CheckpointValue,
@@ -40,10 +39,10 @@ with workflow.unsafe.imports_passed_through():
         PageResult,
         Position,
         ResolvedFetch,
-        RunState,
     )
-    from eventsync.fetch.pagination import first_position
+    from eventsync.fetch.run import FetchRun, Status
     from workflows import search_attributes as sa
+    from workflows.parking import Parking, reason_of
 
 KIND = "fetch"
 # Runs before this patch carried their definition in the input and had no `fetch_definition` step.
@@ -60,29 +59,14 @@ def workflow_id_prefix(name: str) -> str:
     return f"fetch:{name}"
 
 
-def _initial_state(
-    defn: FetchDefinition, inp: FetchRunInput, last: FetchRunResult | None, now: datetime
-) -> RunState:
-    carry = Carry() if last is None else last.carry.model_copy(deep=True)
-    if inp.reset is not None and carry.reset_token != inp.reset.token:
-        carry = Carry(checkpoint=inp.reset.checkpoint, reset_token=inp.reset.token)
-    if defn.checkpoint is None:
-        carry.checkpoint = carry.pending_high = carry.resume_window = None
-    if carry.resume is not None:
-        position, window = carry.resume, carry.resume_window
-    else:
-        position, window = first_position(defn), carry.checkpoint
-    return RunState(carry=carry, position=position, window=window, started_at=now.isoformat())
-
-
 @workflow.defn(name="FetchWorkflow")
 class FetchWorkflow:
     def __init__(self) -> None:
-        self._state: RunState | None = None
+        self._run: FetchRun | None = None
         self._name = ""
         self._status = "starting"
         self._last_error: str | None = None
-        self._resume_requested = False
+        self._parking = Parking()
         self._hash: str | None = None  # the definition this run runs (pinned, then as resumed)
         self._early_changes: list[DefinitionChange] = []
         self._by_name = False
@@ -110,15 +94,24 @@ class FetchWorkflow:
             return FetchRunResult(
                 status="cancelled", carry=carry, counts=Counts(), last_error=self._last_error
             )
-        state = inp.state if inp.state is not None else _initial_state(defn, inp, last, workflow.now())
-        state.definition_changes.extend(self._early_changes)
-        self._state = state
+        if inp.state is not None:
+            run = FetchRun(defn, inp.state, ACTIVITY_SLICE_S)
+        else:
+            run = FetchRun.begin(
+                defn, now=workflow.now(), last=last, reset=inp.reset, slice_s=ACTIVITY_SLICE_S
+            )
+        run.state.definition_changes.extend(self._early_changes)
+        self._run = run
         self._set_status("running")
+        status: Status
         try:
-            status = await self._pages(defn, inp, state)
+            status = await self._pages(run)
         except asyncio.CancelledError:
             status = "cancelled"
-        return self._finish(defn, state, status)
+        run.last_error = self._last_error
+        result = run.finish(status, self._hash)
+        self._set_status(status)
+        return result
 
     async def _resolve(self, pinned: str | None) -> FetchDefinition:
         """The worker's definition of this fetch, checked against `pinned`. A failure (unknown
@@ -141,8 +134,8 @@ class FetchWorkflow:
                 continue
             if self._hash is not None and resolved.definition_hash != self._hash:
                 change = DefinitionChange(previous=self._hash, current=resolved.definition_hash)
-                if self._state is not None:
-                    self._state.definition_changes.append(change)
+                if self._run is not None:
+                    self._run.resume(resolved.definition, change.previous, change.current)
                 else:
                     self._early_changes.append(change)
                 workflow.logger.info(
@@ -151,58 +144,44 @@ class FetchWorkflow:
                     change.current,
                     change.previous,
                 )
+            elif self._run is not None:
+                self._run.resume(resolved.definition)
             self._hash = resolved.definition_hash
             return resolved.definition
 
-    async def _pages(self, defn: FetchDefinition, inp: FetchRunInput, state: RunState) -> str:
-        limits = defn.limits
-        started = datetime.fromisoformat(state.started_at)
+    async def _pages(self, run: FetchRun) -> Status:
         while True:
-            if (
-                limits.run_time_limit_s is not None
-                and (workflow.now() - started).total_seconds() >= limits.run_time_limit_s
-            ):
-                return "time_limit"
-            if limits.max_pages is not None and state.counts.pages >= limits.max_pages:
-                return "max_pages"
+            ended = run.next(workflow.now())
+            if ended != "fetch":
+                return ended
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                state.continued += 1
+                run.state.continued += 1
                 workflow.continue_as_new(
-                    FetchRunInput(name=self._name, definition_hash=self._hash, state=state)
+                    FetchRunInput(name=self._name, definition_hash=self._hash, state=run.state)
                 )
-            result = await self._one_page(defn, state)
+            result = await self._one_group(run)
             if result is None:
                 if self._by_name:
                     # The operator fixed what parked the run: run what the worker has now.
-                    defn = await self._resolve(None)
-                    limits = defn.limits
+                    await self._resolve(None)
                 continue  # parked, then resumed: the same page again
-            self._commit(defn, state, result)
-            if result.next is None:
+            if run.landed(result) == "done":
                 return "done"
-            state.position = result.next
 
-    async def _one_page(self, defn: FetchDefinition, state: RunState) -> PageResult | None:
+    async def _one_group(self, run: FetchRun) -> PageResult | None:
+        defn = run.defn
         limits, retry = defn.limits, defn.retry
-        group = limits.pages_per_activity
-        if limits.max_pages is not None:
-            group = min(group, limits.max_pages - state.counts.pages)
-        # One activity reads a group of pages for at most a slice, so that `progress` (and the
-        # run time limit) move at least that often.
-        budget = ACTIVITY_SLICE_S
-        if limits.run_time_limit_s is not None:
-            elapsed = (workflow.now() - datetime.fromisoformat(state.started_at)).total_seconds()
-            budget = max(0.0, min(budget, limits.run_time_limit_s - elapsed))
+        group = run.group(workflow.now())
         page_input = PageInput(
             name=self._name,
             definition_hash=self._hash,
-            position=state.position,
-            window=state.window,
-            max_pages=group,
-            budget_s=budget,
+            position=run.state.position,
+            window=run.state.window,
+            max_pages=group.pages,
+            budget_s=group.budget_s,
         )
-        timeout = timedelta(seconds=limits.page_timeout_s * group)
+        timeout = timedelta(seconds=limits.page_timeout_s * group.pages)
         heartbeat = timedelta(seconds=limits.heartbeat_timeout_s)
         policy = RetryPolicy(
             initial_interval=timedelta(seconds=retry.initial_interval_s),
@@ -239,8 +218,7 @@ class FetchWorkflow:
                     raise asyncio.CancelledError() from None
                 if landed.next is None:
                     return landed  # that was the last page: the run is done
-                self._commit(defn, state, landed)
-                state.position = landed.next
+                run.landed(landed)
                 raise
         except ActivityError as err:
             if is_cancelled_exception(err):
@@ -248,58 +226,20 @@ class FetchWorkflow:
             await self._park(err)
             return None
 
-    def _commit(self, defn: FetchDefinition, state: RunState, result: PageResult) -> None:
-        state.counts.add(result.counts)
-        if result.total is not None:
-            state.total = result.total
-        ck = defn.checkpoint
-        if ck is None or result.high_water is None:
-            return
-        if ck.sorted:
-            # Ascending source: everything up to this page's top value has been applied.
-            state.carry.checkpoint = cp.later(ck, state.carry.checkpoint, result.high_water)
-        else:
-            state.carry.pending_high = cp.later(ck, state.carry.pending_high, result.high_water)
-
     async def _park(self, err: ActivityError) -> None:
-        cause = err.cause
-        # An ApplicationError's str() is "<type>: <message>" already.
-        reason = str(cause) if cause is not None else str(err)
+        reason = reason_of(err)
         self._last_error = reason
-        self._set_status("parked")
+        if self._run is not None:
+            self._run.park(reason)
         workflow.logger.warning("fetch %s parked: %s", self._name, reason)
-        await workflow.wait_condition(lambda: self._resume_requested)
-        self._resume_requested = False
-        self._set_status("running")
-
-    def _finish(self, defn: FetchDefinition, state: RunState, status: str) -> FetchRunResult:
-        carry = state.carry
-        ck = defn.checkpoint
-        if status == "done" or ck is None:
-            if ck is not None:
-                carry.checkpoint = cp.later(ck, carry.checkpoint, carry.pending_high)
-            carry.resume = carry.resume_window = carry.pending_high = None
-        elif not ck.sorted:
-            # The pagination is unfinished and the source unsorted: a later page may still hold
-            # older values, so the checkpoint cannot move yet; the next run continues this pass.
-            carry.resume, carry.resume_window = state.position, state.window
-        self._set_status(status)
-        return FetchRunResult(
-            status=status,
-            carry=carry,
-            counts=state.counts,
-            last_error=self._last_error,
-            started_at=state.started_at,
-            definition_hash=self._hash,
-            definition_changes=list(state.definition_changes),
-        )
+        await self._parking.park(reason, self._set_status)
 
     def _set_status(self, status: str) -> None:
         self._status = status
         workflow.upsert_search_attributes(
             [sa.KIND.value_set(KIND), sa.NAME.value_set(self._name), sa.STATUS.value_set(status)]
         )
-        st = self._state
+        st = self._run.state if self._run is not None else None
         summary = f"fetch {self._name}: {status}"
         if st is not None:
             summary += (
@@ -318,13 +258,11 @@ class FetchWorkflow:
     @workflow.signal(name="resume")
     def resume(self) -> None:
         # Only a parked run has something to resume; a stray signal must not pre-approve a future park.
-        if self._status == "parked":
-            self._resume_requested = True
+        self._parking.resume()
 
     @workflow.query(name="progress")
     def progress(self) -> FetchProgress:
-        st = self._state
-        if st is None:  # parked or waiting before its definition was resolved
+        if self._run is None:  # parked or waiting before its definition was resolved
             return FetchProgress(
                 name=self._name,
                 status=self._status,
@@ -337,6 +275,7 @@ class FetchWorkflow:
                 last_error=self._last_error,
                 started_at=workflow.info().start_time.isoformat(),
             )
+        st = self._run.state
         return FetchProgress(
             name=self._name,
             status=self._status,

@@ -31,6 +31,7 @@ from eventsync.fetch.models import (
     Rejection,
 )
 from eventsync.fetch.requester import ClientFor
+from eventsync.fetch.run import wholesale_rejection
 from eventsync.fetch.targets import apply_chunk
 
 log = logging.getLogger(__name__)
@@ -159,12 +160,9 @@ async def _apply(
         if sending is not None:
             sending.cancel()
             await asyncio.gather(sending, return_exceptions=True)
-    if counts.fetched and counts.applied == 0 and counts.rejected:
-        # Nothing at all got through: a wrong Jolt spec or target, not a few bad records.
-        first = counts.rejections[0].reason if counts.rejections else "rejected"
-        raise FetchError(
-            f"target rejected every record of the page ({counts.rejected}); first reason: {first}"
-        )
+    wholesale = wholesale_rejection(counts)
+    if wholesale is not None:
+        raise FetchError(wholesale)
     del counts.rejections[MAX_REJECTIONS_KEPT:]
     return counts
 
