@@ -180,6 +180,7 @@ class FetchWorkflow:
             window=run.state.window,
             max_pages=group.pages,
             budget_s=group.budget_s,
+            skip=run.state.skip,
         )
         timeout = timedelta(seconds=limits.page_timeout_s * group.pages)
         heartbeat = timedelta(seconds=limits.heartbeat_timeout_s)

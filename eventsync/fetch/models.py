@@ -11,6 +11,10 @@ from eventsync.definitions.fetches import FetchDefinition
 CheckpointValue = str | int | float
 
 MAX_REJECTIONS_KEPT = 50
+# Identities of the records at the high-water mark, kept in the carry so that the next run skips
+# them unless they changed. Past this many records sharing one value the list is dropped (they
+# are applied again: safe, only not free).
+MAX_BOUNDARY = 1000
 
 
 class Position(BaseModel):
@@ -36,6 +40,7 @@ class Counts(BaseModel):
     fetched: int = 0
     applied: int = 0
     rejected: int = 0
+    unchanged: int = Field(default=0, description="read again at the checkpoint, unchanged, not applied")
     rejections: list[Rejection] = Field(default_factory=list, description=f"the first {MAX_REJECTIONS_KEPT}")
 
     def add(self, other: Counts) -> None:
@@ -43,6 +48,7 @@ class Counts(BaseModel):
         self.fetched += other.fetched
         self.applied += other.applied
         self.rejected += other.rejected
+        self.unchanged += other.unchanged
         room = MAX_REJECTIONS_KEPT - len(self.rejections)
         if room > 0:
             self.rejections.extend(other.rejections[:room])
@@ -73,6 +79,10 @@ class PageInput(BaseModel):
     budget_s: float | None = Field(
         default=None, description="start no further page after this many seconds (the run time limit)"
     )
+    skip: list[str] = Field(
+        default_factory=list,
+        description="identities of records at `window` already applied: skipped unless changed",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -89,6 +99,7 @@ class PageResult(BaseModel):
     )
     counts: Counts
     total: int | None = Field(default=None, description="records the source says it holds (`total_path`)")
+    boundary: list[str] = Field(default_factory=list, description="identities of the records at `high_water`")
 
 
 class ResetRequest(BaseModel):
@@ -112,6 +123,8 @@ class Carry(BaseModel):
         default=None, description="high-water mark of the pages already read in the unfinished pagination"
     )
     reset_token: str | None = None
+    boundary: list[str] = Field(default_factory=list, description="identities of the records at `checkpoint`")
+    pending_boundary: list[str] = Field(default_factory=list)
 
 
 class DefinitionChange(BaseModel):
@@ -131,6 +144,9 @@ class RunState(BaseModel):
     started_at: str = Field(description="ISO-8601 time the run started (for the run time limit)")
     continued: int = 0
     total: int | None = None
+    skip: list[str] = Field(
+        default_factory=list, description="the boundary of `window`, skipped if unchanged"
+    )
     definition_changes: list[DefinitionChange] = Field(default_factory=list)
 
 

@@ -10,10 +10,12 @@ to the target at a time, so a record that appears twice is applied in the order 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsync.definitions.fetches import FetchDefinition, Lookup
@@ -31,7 +33,7 @@ from eventsync.fetch.models import (
     Rejection,
 )
 from eventsync.fetch.requester import ClientFor
-from eventsync.fetch.run import wholesale_rejection
+from eventsync.fetch.run import merge_boundary, wholesale_rejection
 from eventsync.fetch.targets import apply_chunk
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,45 @@ class _Read:
     next: Position | None
     high_water: CheckpointValue | None
     total: int | None = None
+    boundary: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    fetched: int = 0
+
+
+def identity(record: Any) -> str:
+    """A record's content identity: equal for an unchanged record, whatever its key order."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _at_the_boundary(
+    defn: FetchDefinition,
+    inp: PageInput,
+    records: list[Any],
+    values: list[CheckpointValue],
+    top: CheckpointValue | None,
+) -> tuple[list[Any], list[str], int]:
+    """The records to apply (those at the run's window that were applied before, unchanged, are
+    not), and the identities of the records at this page's top value."""
+    ck = defn.checkpoint
+    if ck is None or not values:
+        return records, [], 0
+    top_key = cp.sort_key(ck, top) if top is not None else None
+    window_key = cp.sort_key(ck, inp.window) if inp.window is not None and inp.skip else None
+    skip = set(inp.skip)
+    kept: list[Any] = []
+    boundary: list[str] = []
+    unchanged = 0
+    for record, value in zip(records, values, strict=True):
+        key = cp.sort_key(ck, value)
+        ident = identity(record) if key == top_key or key == window_key else None
+        if key == top_key and ident is not None:
+            boundary.append(ident)
+        if key == window_key and ident in skip:
+            unchanged += 1
+            continue
+        kept.append(record)
+    return kept, boundary, unchanged
 
 
 async def _read(defn: FetchDefinition, inp: PageInput, position: Position, client_for: ClientFor) -> _Read:
@@ -104,11 +145,16 @@ async def _read(defn: FetchDefinition, inp: PageInput, position: Position, clien
         high_water = cp.later(defn.checkpoint, high_water, v) if defn.checkpoint else None
     total_path = getattr(defn.pagination, "total_path", None)
     total = find_one(total_path, body) if total_path else None
+    fetched = len(records)
+    records, boundary, unchanged = _at_the_boundary(defn, inp, records, values, high_water)
     return _Read(
         records=records,
         next=next_position,
         high_water=high_water,
         total=int(total) if isinstance(total, int | float) and not isinstance(total, bool) else None,
+        boundary=boundary,
+        unchanged=unchanged,
+        fetched=fetched,
     )
 
 
@@ -117,7 +163,7 @@ async def _apply(
 ) -> Counts:
     """Enrich, transform and apply one page; the counts of what landed."""
     records = page.records
-    counts = Counts(pages=1, fetched=len(records))
+    counts = Counts(pages=1, fetched=page.fetched, unchanged=page.unchanged)
     for lookup in defn.lookups:
         await _enrich(defn, lookup, records, client_for)
         heartbeat()
@@ -188,7 +234,9 @@ async def run_page(
     itself. `defn` is the worker's own definition of `inp.name`, never one from the input.
     """
     started = time.monotonic()
-    result = start.model_copy(deep=True) if start is not None else PageResult(next=inp.position, counts=Counts())
+    result = (
+        start.model_copy(deep=True) if start is not None else PageResult(next=inp.position, counts=Counts())
+    )
     if result.next is None:
         return result  # the attempt before this one had read the last page
     current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, result.next, client_for))
@@ -225,7 +273,7 @@ async def run_page(
             result.next = page.next
             result.total = page.total if page.total is not None else result.total
             if defn.checkpoint is not None:
-                result.high_water = cp.later(defn.checkpoint, result.high_water, page.high_water)
+                merge_boundary(defn, result, page.high_water, page.boundary)
             if committed is not None:
                 committed(result)
     finally:

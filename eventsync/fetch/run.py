@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from eventsync.definitions.fetches import FetchDefinition
+from eventsync.definitions.fetches import Checkpoint, FetchDefinition
 from eventsync.fetch import checkpoint as cp
 from eventsync.fetch.models import (
+    MAX_BOUNDARY,
     Carry,
+    CheckpointValue,
     Counts,
     DefinitionChange,
     FetchRunResult,
@@ -28,6 +30,39 @@ from eventsync.fetch.pagination import first_position
 Next = Literal["fetch", "time_limit", "max_pages"]
 Landed = Literal["continue", "done"]
 Status = Literal["running", "parked", "done", "time_limit", "max_pages", "cancelled"]
+
+
+def later_with_boundary(
+    ck: Checkpoint,
+    a: CheckpointValue | None,
+    a_ids: list[str],
+    b: CheckpointValue | None,
+    b_ids: list[str],
+) -> tuple[CheckpointValue | None, list[str]]:
+    """The later of two high-water marks, with the identities of the records at it: a higher
+    value replaces them, an equal one adds to them. Capped at MAX_BOUNDARY: a record left out
+    is only applied again, never skipped."""
+    if b is None:
+        return a, a_ids
+    if a is None:
+        return b, list(b_ids[:MAX_BOUNDARY])
+    ka, kb = cp.sort_key(ck, a), cp.sort_key(ck, b)
+    if kb > ka:
+        return b, list(b_ids[:MAX_BOUNDARY])
+    if kb == ka:
+        merged = list(dict.fromkeys([*a_ids, *b_ids]))
+        return a, merged[:MAX_BOUNDARY]
+    return a, a_ids
+
+
+def merge_boundary(
+    defn: FetchDefinition, result: PageResult, value: CheckpointValue | None, ids: list[str]
+) -> None:
+    """Fold one page's top value and its records' identities into a group's result."""
+    assert defn.checkpoint is not None
+    result.high_water, result.boundary = later_with_boundary(
+        defn.checkpoint, result.high_water, result.boundary, value, ids
+    )
 
 
 def wholesale_rejection(counts: Counts) -> str | None:
@@ -72,11 +107,16 @@ class FetchRun:
             carry = Carry(checkpoint=reset.checkpoint, reset_token=reset.token)
         if defn.checkpoint is None:
             carry.checkpoint = carry.pending_high = carry.resume_window = None
+        if defn.checkpoint is None:
+            carry.boundary, carry.pending_boundary = [], []
         if carry.resume is not None:
             position, window = carry.resume, carry.resume_window
         else:
             position, window = first_position(defn), carry.checkpoint
-        state = RunState(carry=carry, position=position, window=window, started_at=now.isoformat())
+        # The records at the window that the last run applied are read again (a tie is never
+        # skipped by the filter) but not applied again unless they changed.
+        skip = list(carry.boundary) if window is not None and window == carry.checkpoint else []
+        state = RunState(carry=carry, position=position, window=window, started_at=now.isoformat(), skip=skip)
         return cls(defn, state, slice_s)
 
     def _elapsed(self, now: datetime) -> float:
@@ -107,12 +147,16 @@ class FetchRun:
         st.counts.add(result.counts)
         if result.total is not None:
             st.total = result.total
-        ck = self.defn.checkpoint
+        ck, carry = self.defn.checkpoint, st.carry
         if ck is not None and result.high_water is not None:
             if ck.sorted:
-                st.carry.checkpoint = cp.later(ck, st.carry.checkpoint, result.high_water)
+                carry.checkpoint, carry.boundary = later_with_boundary(
+                    ck, carry.checkpoint, carry.boundary, result.high_water, result.boundary
+                )
             else:
-                st.carry.pending_high = cp.later(ck, st.carry.pending_high, result.high_water)
+                carry.pending_high, carry.pending_boundary = later_with_boundary(
+                    ck, carry.pending_high, carry.pending_boundary, result.high_water, result.boundary
+                )
         if result.next is None:
             return "done"
         st.position = result.next
@@ -140,8 +184,11 @@ class FetchRun:
         carry = st.carry
         if status == "done" or ck is None:
             if ck is not None:
-                carry.checkpoint = cp.later(ck, carry.checkpoint, carry.pending_high)
+                carry.checkpoint, carry.boundary = later_with_boundary(
+                    ck, carry.checkpoint, carry.boundary, carry.pending_high, carry.pending_boundary
+                )
             carry.resume = carry.resume_window = carry.pending_high = None
+            carry.pending_boundary = []
         elif not ck.sorted:
             # The pagination is unfinished and the source unsorted: a later page may still hold
             # older values, so the checkpoint cannot move yet; the next run continues this pass.
