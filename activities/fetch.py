@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from activities import context
 from activities.connections import get_pool
 from activities.errors import to_application_error
+from eventsync import telemetry
 from eventsync.definitions.connections import ApiKeyAuth
 from eventsync.definitions.fetches import FetchDefinition
 from eventsync.fetch.errors import FetchError
@@ -37,6 +38,19 @@ FETCH_RETRYABLE = "FetchRetryableError"
 class DefinitionRequest(BaseModel):
     name: str
     pinned: str | None = None  # the hash the run expects; None: take the worker's current one
+
+
+class RunEnded(BaseModel):
+    name: str
+    status: str
+    seconds: float
+
+
+@activity.defn(name="fetch_run_ended")
+async def fetch_run_ended(ended: RunEnded) -> None:
+    """The run's duration into the `eventsync.fetch.duration` metric (a local activity: the
+    workflow itself records nothing outside its history)."""
+    telemetry.fetch_duration.record(ended.seconds, {"fetch": ended.name, "outcome": ended.status})
 
 
 @activity.defn(name="fetch_definition")

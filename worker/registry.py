@@ -35,6 +35,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     touchpoint_activities.resolve,
     touchpoint_activities.page,
     fetch_activities.fetch_definition,
+    fetch_activities.fetch_run_ended,
     fetch_activities.fetch_page,
 ]
 

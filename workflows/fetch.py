@@ -16,7 +16,7 @@ park, and the run records each hash change (`progress`, memo, the activity in hi
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -25,7 +25,14 @@ from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.context import DEFINITION_CHANGED, UNKNOWN_NAME
-    from activities.fetch import FETCH_PERMANENT, DefinitionRequest, fetch_definition, fetch_page
+    from activities.fetch import (
+        FETCH_PERMANENT,
+        DefinitionRequest,
+        RunEnded,
+        fetch_definition,
+        fetch_page,
+        fetch_run_ended,
+    )
     from eventsync.definitions.fetches import FetchDefinition
     from eventsync.fetch.models import (
         Carry,
@@ -111,7 +118,21 @@ class FetchWorkflow:
         run.last_error = self._last_error
         result = run.finish(status, self._hash)
         self._set_status(status)
+        if self._by_name:
+            await self._record_duration(run, status)
         return result
+
+    async def _record_duration(self, run: FetchRun, status: str) -> None:
+        seconds = (workflow.now() - datetime.fromisoformat(run.state.started_at)).total_seconds()
+        try:
+            await workflow.execute_local_activity(
+                fetch_run_ended,
+                RunEnded(name=self._name, status=status, seconds=seconds),
+                start_to_close_timeout=timedelta(seconds=5),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        except ActivityError:
+            workflow.logger.warning("fetch %s: the run's duration was not recorded", self._name)
 
     async def _resolve(self, pinned: str | None) -> FetchDefinition:
         """The worker's definition of this fetch, checked against `pinned`. A failure (unknown

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsync import telemetry
 from eventsync.definitions.fetches import FetchDefinition, Lookup
 from eventsync.fetch import checkpoint as cp
 from eventsync.fetch import pagination, templating, transform
@@ -269,6 +270,7 @@ async def run_page(
                 log.info("fetch %s: group ends before a page that failed to apply: %s", defn.name, e)
                 break
             page.records = []
+            telemetry.record_fetch_page(defn.name, page.fetched)
             result.counts.add(counts)
             result.next = page.next
             result.total = page.total if page.total is not None else result.total
