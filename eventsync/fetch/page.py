@@ -101,21 +101,21 @@ def _at_the_boundary(
     inp: PageInput,
     records: list[Any],
     values: list[CheckpointValue],
-    top: CheckpointValue | None,
+    keys: list[Any],
 ) -> tuple[list[Any], list[str], int]:
     """The records to apply (those at the run's window that were applied before, unchanged, are
-    not), and the identities of the records at this page's top value."""
+    not), and the identities of the records at this page's top value. `keys`: the values'
+    sort keys, in record order."""
     ck = defn.checkpoint
     if ck is None or not values:
         return records, [], 0
-    top_key = cp.sort_key(ck, top) if top is not None else None
+    top_key = max(keys)
     window_key = cp.sort_key(ck, inp.window) if inp.window is not None and inp.skip else None
     skip = set(inp.skip)
     kept: list[Any] = []
     boundary: list[str] = []
     unchanged = 0
-    for record, value in zip(records, values, strict=True):
-        key = cp.sort_key(ck, value)
+    for record, key in zip(records, keys, strict=True):
         ident = identity(record) if key == top_key or key == window_key else None
         if key == top_key and ident is not None:
             boundary.append(ident)
@@ -141,13 +141,15 @@ async def _read(defn: FetchDefinition, inp: PageInput, position: Position, clien
     records = pagination.select_records(defn.records, body)
     values = _checkpoint_values(defn, records)
     next_position = pagination.advance(defn, position, resp, body, len(records), values)
+    keys = [cp.sort_key(defn.checkpoint, v) for v in values] if defn.checkpoint else []
     high_water: CheckpointValue | None = None
-    for v in values:
-        high_water = cp.later(defn.checkpoint, high_water, v) if defn.checkpoint else None
+    if keys:
+        top = max(range(len(keys)), key=keys.__getitem__)
+        high_water = values[top]
     total_path = getattr(defn.pagination, "total_path", None)
     total = find_one(total_path, body) if total_path else None
     fetched = len(records)
-    records, boundary, unchanged = _at_the_boundary(defn, inp, records, values, high_water)
+    records, boundary, unchanged = _at_the_boundary(defn, inp, records, values, keys)
     return _Read(
         records=records,
         next=next_position,
