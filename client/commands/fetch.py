@@ -55,7 +55,7 @@ def fetch() -> None:
 @click.option(
     "--wait/--no-wait",
     default=False,
-    help="Follow the run (progress) and print its result; exit 2 at once if it parks.",
+    help="Follow the run (progress) and print its result; exit 3 at once if it parks.",
 )
 @click.option("--task-queue", default=None, help="Task queue of the fetch workers (default: eventsync).")
 def run_cmd(
@@ -104,7 +104,7 @@ def run_cmd(
     click.echo(_do(address, namespace, action))
 
 
-PARKED_EXIT = 2  # `fetch run --wait` met a parked run: an operator must act
+PARKED_EXIT = 3  # `fetch run --wait` met a parked run: an operator must act
 
 
 def _position_text(position: Any) -> str:

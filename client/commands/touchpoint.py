@@ -92,14 +92,14 @@ async def start_reprocess(client: Client, inp: ReprocessInput, task_queue: str) 
     )
 
 
-PARKED_EXIT = 2  # a followed reprocess parked: an operator must act
+PARKED_EXIT = 3  # a followed reprocess parked: an operator must act
 
 
 async def follow(
     handle: WorkflowHandle, kinds: list[Kind], every_s: float = 1.0, resume_hint: str = ""
 ) -> ReprocessProgress:
     """Follow a reprocess to its end: a progress bar on a terminal, plain lines otherwise. A run
-    that parks ends the wait at once with the reason and the resume command (exit 2)."""
+    that parks ends the wait at once with the reason and the resume command (exit 3)."""
     from client.progress import Follow
 
     task = asyncio.ensure_future(handle.result())

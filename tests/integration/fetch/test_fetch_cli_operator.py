@@ -87,7 +87,7 @@ async def test_a_template_error_parks_at_once_visibly_and_resume_runs_the_fixed_
         timeout=60,
     )  # fmt: skip
     # --wait says so at once, with the reason and the command, and exits non-zero (item 10)
-    assert code == 2 and "Traceback" not in out, out
+    assert code == 3 and "Traceback" not in out, out
     assert "parked" in out and "'record' has no field 'C_DateModifed'" in out, out
     assert f"eventsync fetch resume {name}" in out, out
     run = await fc.running_run(client, name)
