@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
 KIND = "fetch"
 # Runs before this patch carried their definition in the input and had no `fetch_definition` step.
 BY_NAME_PATCH = "fetch-definition-by-name"
-ACTIVITY_SLICE_S = 2.0
+ACTIVITY_SLICE_S = 10.0
 
 
 def schedule_id(name: str) -> str:

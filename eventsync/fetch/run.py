@@ -83,7 +83,7 @@ class Group:
 
 
 class FetchRun:
-    def __init__(self, defn: FetchDefinition, state: RunState, slice_s: float = 2.0) -> None:
+    def __init__(self, defn: FetchDefinition, state: RunState, slice_s: float = 10.0) -> None:
         self.defn = defn
         self.state = state
         self.slice_s = slice_s
@@ -98,7 +98,7 @@ class FetchRun:
         now: datetime,
         last: FetchRunResult | None = None,
         reset: ResetRequest | None = None,
-        slice_s: float = 2.0,
+        slice_s: float = 10.0,
     ) -> FetchRun:
         """A new run: from the previous run's carry, unless an operator's reset (applied once,
         by its token) says otherwise."""
@@ -131,6 +131,9 @@ class FetchRun:
         return "fetch"
 
     def group(self, now: datetime) -> Group:
+        """The next group: `pages_per_activity` pages (fewer before `max_pages`), none started
+        after the slice or the run time limit. The slice bounds how stale the workflow's own
+        state gets; progress shown to operators adds the group's heartbeat, page by page."""
         limits = self.defn.limits
         pages = limits.pages_per_activity
         if limits.max_pages is not None:

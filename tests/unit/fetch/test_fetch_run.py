@@ -83,7 +83,7 @@ def test_a_page_the_target_rejects_wholesale_parks_and_a_resume_retries_it() -> 
 
 def test_the_run_time_limit_ends_the_run_cleanly_and_bounds_each_group() -> None:
     run = FetchRun.begin(_defn(limits={"run_time_limit_s": 10, "pages_per_activity": 8}), now=T0)
-    assert run.group(T0).pages == 8 and run.group(T0).budget_s == 2.0  # the slice
+    assert run.group(T0).pages == 8 and run.group(T0).budget_s == 10.0  # the slice, or the time left
     assert run.group(T0 + timedelta(seconds=9)).budget_s == pytest.approx(1.0)
     run.landed(_page(2, 5))
     assert run.next(T0 + timedelta(seconds=9.9)) == "fetch"
