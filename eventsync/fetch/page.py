@@ -264,6 +264,9 @@ async def run_page(
             if more:
                 assert page.next is not None
                 current = asyncio.create_task(_read(defn, inp, page.next, client_for))
+                # Let it send its request now: the transform below does not yield until its
+                # first chunk is ready, and the source's latency should run under that work.
+                await asyncio.sleep(0)
             try:
                 counts = await _apply(defn, page, client_for, heartbeat)
             except Exception as e:
