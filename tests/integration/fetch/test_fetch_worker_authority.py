@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +38,8 @@ from tests.support.history import history_text
 from workflows.fetch import FetchWorkflow
 
 pytestmark = pytest.mark.temporal
+
+HISTORIES = Path(__file__).resolve().parents[2] / "histories"
 
 
 @pytest.fixture
@@ -132,6 +135,12 @@ async def test_a_pinned_hash_that_differs_parks_and_resume_takes_the_current_def
     result = await handle.result()
     assert result.status == "done" and result.counts.applied == 22
     assert result.definition_hash not in (None, "0123456789abcdef")
+    assert [c.previous for c in result.definition_changes] == ["0123456789abcdef"]
+    if os.environ.get("EVENTSYNC_RECORD_HISTORIES"):
+        # The by-name path (patch marker, definition activity, park, resume, pipelined group,
+        # duration local activity) as a replay fixture.
+        text = (await handle.fetch_history()).to_json()
+        (HISTORIES / "FetchWorkflow-by-name-parked-resumed.json").write_text(text)
 
 
 async def test_a_next_url_echoing_the_api_key_is_recorded_without_it(
