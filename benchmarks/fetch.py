@@ -1,7 +1,13 @@
-"""API Fetch end to end: sandbox REST source → Jolt → platform Bulk Registration Upsert.
+"""API Fetch end to end: sandbox REST source → Jolt → platform Bulk Registration Upsert, and in
+the same run the same job done by a plain asyncio + httpx loop with no durability.
 
-    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000] [--pages-per-activity 4]
-        [--source-latency-ms 0] [--target-latency-ms 0]
+    .venv/bin/python -m benchmarks.fetch [--records 50000 200000] [--page 1000] [--pages-per-activity N]
+        [--source-latency-ms 0 50] [--target-latency-ms 0]
+
+The plain loop reads page N+1 while it transforms (the same `eventsync.fetch.transform` the
+engine uses, so the comparison measures durability, not Jolt) and upserts page N in chunks of
+500; it runs in its own process, as the worker does, against a second event of the same
+platform emulator. Reported per configuration: both records/s and their ratio.
 
 Each size gets a fresh Temporal dev server (SQLite, WAL) and a fresh worker, both separate
 processes; the emulators (REST source, platform) run in this driver process. One fetch run
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -141,6 +148,63 @@ async def _wait_up(address: str) -> Any:
     raise TimeoutError(address)
 
 
+async def plain_loop(source: str, platform: str, page: int, account: str, event: str) -> int:
+    """The baseline: no checkpoint, no retries, no durability; read-ahead of one page."""
+    from eventsync.fetch import transform
+    from eventsync.fetch.targets import BULK_UPSERT_PATH
+
+    chain = transform.compile_chain(JOLT)
+    assert chain is not None
+    path = BULK_UPSERT_PATH.format(account=account, event=event)
+    applied = 0
+    async with (
+        httpx.AsyncClient(base_url=source, timeout=60) as src,
+        httpx.AsyncClient(base_url=platform, timeout=60, auth=("sandbox", "sandbox")) as dst,
+    ):
+
+        def read(n: int) -> asyncio.Task[httpx.Response]:
+            url = f"/api/page?lastUpdatedAt>='0'&page={n}&count={page}"
+            return asyncio.create_task(src.get(url))
+
+        n, ahead = 1, read(1)
+        while ahead is not None:
+            resp = await ahead
+            resp.raise_for_status()
+            rows = resp.json()["elements"]
+            ahead = read(n + 1) if len(rows) == page else None
+            n += 1
+            out = [o for r in rows for o in transform.outputs(chain(r))]
+            for i in range(0, len(out), 500):
+                r = await dst.post(path, json={"matchBy": "email", "registrations": out[i : i + 500]})
+                r.raise_for_status()
+                applied += len(r.json()["results"])
+    return applied
+
+
+def _plain_main(argv: list[str]) -> None:
+    source, platform, page, account, event = argv
+    t0 = time.perf_counter()
+    n = asyncio.run(plain_loop(source, platform, int(page), account, event))
+    print(json.dumps({"records": n, "seconds": time.perf_counter() - t0}), flush=True)
+
+
+async def _measure_plain(
+    source: str, platform: str, page: int, event: dict[str, str], tmp: str
+) -> dict[str, float]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.fetch", "--plain-loop",
+        source, platform, str(page), event["accountCode"], event["eventCode"],
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    got = json.loads(out.decode().strip().splitlines()[-1])
+    return {
+        "records": got["records"],
+        "seconds": got["seconds"],
+        "records_per_s": got["records"] / got["seconds"],
+    }
+
+
 async def measure(
     records: int, page: int, group: int | None = None, source_ms: float = 0, target_ms: float = 0
 ) -> dict[str, float]:
@@ -166,16 +230,12 @@ async def measure(
         try:
             client = await _wait_up(address)
             os.environ["BENCH_PLATFORM_PASSWORD"] = "sandbox"
-            worker = _spawn(
-                [sys.executable, "-m", "client", "worker", "--address", address, "--task-queue", TASK_QUEUE],
-                Path(tmp) / "worker.log",
-            )
             async with httpx.AsyncClient(base_url=platform.url) as http:
                 await http.post(
                     "/_sandbox/populate",
-                    json={"events": 1, "registrations_per_event": 0, "sessions_per_event": 0},
+                    json={"events": 2, "registrations_per_event": 0, "sessions_per_event": 0},
                 )
-                event = (await http.get("/_sandbox/state")).json()["events"][0]
+                event, plain_event = (await http.get("/_sandbox/state")).json()["events"][:2]
                 if target_ms:
                     rule = {"path": "/certainExternal/service/v1/BulkRegistration", "action": "delay"}
                     await http.post("/_sandbox/faults", json={**rule, "delay_s": target_ms / 1000})
@@ -184,7 +244,15 @@ async def measure(
                     rule = {"path": "/api/page", "action": "delay", "delay_s": source_ms / 1000}
                     await http.post("/_sandbox/faults", json=rule)
             defs = _definitions(source.url, platform.url, page, event, group)
-            await put_schedule(client, run_input(defs, defs.fetches[0]), TASK_QUEUE)
+            # The worker loads the definitions itself (JSON is YAML); the run names the fetch.
+            defs_file = Path(tmp) / "eventsync.yaml"
+            defs_file.write_text(json.dumps(defs.model_dump(mode="json", exclude_unset=True)))
+            worker = _spawn(
+                [sys.executable, "-m", "client", "worker", "--address", address, "--task-queue", TASK_QUEUE,
+                 "-d", str(defs_file)],
+                Path(tmp) / "worker.log",
+            )  # fmt: skip
+            await put_schedule(client, defs.fetches[0], run_input(defs, defs.fetches[0]), TASK_QUEUE)
             await asyncio.sleep(2)  # let the worker connect and poll before the clock starts
             cpu0 = {"server": _cpu_s(server.pid), "worker": _cpu_s(worker.pid), "driver": time.process_time()}
             t0 = time.perf_counter()
@@ -201,12 +269,18 @@ async def measure(
             async with httpx.AsyncClient(base_url=platform.url) as http:
                 held = (await http.get("/_sandbox/state")).json()["events"][0]["registrations"]
             assert result.status == "done" and result.counts.applied == records == held, (result.counts, held)
+            worker_rss = _peak_rss_mb(worker.pid)
+            worker.terminate()
+            worker.wait(timeout=30)
+            plain = await _measure_plain(source.url, platform.url, page, plain_event, tmp)
+            assert plain["records"] == records, plain
             return {
+                "plain_records_per_s": plain["records_per_s"],
                 "records": records,
                 "seconds": elapsed,
                 "records_per_s": records / elapsed,
                 "pages": result.counts.pages,
-                "worker_peak_rss_mb": _peak_rss_mb(worker.pid),
+                "worker_peak_rss_mb": worker_rss,
                 **{f"cpu_s_{k}": v for k, v in cpu.items()},
             }
         finally:
@@ -228,22 +302,29 @@ def main() -> None:
         default=None,
         help="limits.pages_per_activity (default: the definition's)",
     )
-    parser.add_argument("--source-latency-ms", type=float, default=0, help="delay added to each source page")
+    parser.add_argument(
+        "--source-latency-ms", type=float, nargs="+", default=[0, 50], help="delay added to each source page"
+    )
     parser.add_argument(
         "--target-latency-ms", type=float, default=0, help="delay added to each upsert request"
     )
+    if len(sys.argv) > 1 and sys.argv[1] == "--plain-loop":
+        _plain_main(sys.argv[2:])
+        os._exit(0)
     args = parser.parse_args()
-    for n in args.records:
-        r = asyncio.run(
-            measure(n, args.page, args.pages_per_activity, args.source_latency_ms, args.target_latency_ms)
-        )
-        print(
-            f"{int(r['records']):>8} records, {int(r['pages'])} pages: {r['seconds']:.1f} s, "
-            f"{r['records_per_s']:,.0f} records/s end to end; worker peak RSS {r['worker_peak_rss_mb']:.0f} MB; "
-            f"CPU s: server {r['cpu_s_server']:.1f}, worker {r['cpu_s_worker']:.1f}, "
-            f"driver+emulators {r['cpu_s_driver+emulators']:.1f}",
-            flush=True,
-        )
+    for latency in args.source_latency_ms:
+        for n in args.records:
+            r = asyncio.run(measure(n, args.page, args.pages_per_activity, latency, args.target_latency_ms))
+            print(
+                f"{int(r['records']):>8} records, {int(r['pages'])} pages, source {latency:.0f} ms/page: "
+                f"eventsync {r['records_per_s']:,.0f} records/s ({r['seconds']:.1f} s), "
+                f"plain loop {r['plain_records_per_s']:,.0f} records/s, "
+                f"ratio {r['records_per_s'] / r['plain_records_per_s']:.2f}; "
+                f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MB; "
+                f"CPU s: server {r['cpu_s_server']:.1f}, worker {r['cpu_s_worker']:.1f}, "
+                f"driver+emulators {r['cpu_s_driver+emulators']:.1f}",
+                flush=True,
+            )
     os._exit(0)  # sdk-python#300: the native runtime can abort at interpreter exit
 
 

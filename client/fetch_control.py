@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from temporalio.client import (
     Client,
     ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
     ScheduleBackfill,
     ScheduleDescription,
     ScheduleHandle,
@@ -21,19 +23,33 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.queries import NoAnswer, ask
-from client.schedules import build_schedule, current_input
+from client.schedules import current_input
+from eventsync.definitions.fetches import FetchDefinition
 from eventsync.fetch import checkpoint as cp
-from eventsync.fetch.models import FetchProgress, FetchRunResult, ResetRequest
+from eventsync.fetch.models import FetchProgress, FetchRunResult, PageResult, ResetRequest
 from workflows.fetch import FetchWorkflow, schedule_id
 
 
 class FetchControlError(Exception):
     """An operator request that cannot be done now; the message says why and what to do."""
+
+
+class RunParked(FetchControlError):
+    """A followed run parked: the operator must act (the message says how)."""
+
+    def __init__(self, name: str, run_id: str, reason: str | None) -> None:
+        super().__init__(
+            f"fetch {name!r} parked (workflow {run_id}): {reason or 'no reason recorded'}\n"
+            f"  fix the cause, then: eventsync fetch resume {name}   (it runs the worker's current definition)"
+        )
+        self.reason = reason
 
 
 async def _schedule(client: Client, name: str) -> ScheduleHandle:
@@ -80,6 +96,16 @@ async def trigger(client: Client, name: str) -> None:
     handle = await _schedule(client, name)
     running = await running_run(client, name)
     if running is not None:
+        try:
+            parked = (await progress(running, client)).status == "parked"
+        except FetchControlError:
+            parked = False
+        if parked:
+            raise FetchControlError(
+                f"fetch {name!r} is already running and parked (workflow {running.id}); one run at a time: "
+                f"`eventsync fetch status {name}` shows why; fix it, then `eventsync fetch resume {name}`, "
+                f"or `eventsync fetch cancel {name}`"
+            )
         raise FetchControlError(
             f"fetch {name!r} is already running (workflow {running.id}); one run at a time: wait for it, "
             f"`eventsync fetch status {name}`, or `eventsync fetch cancel {name}`"
@@ -131,11 +157,42 @@ async def run_now(client: Client, name: str) -> WorkflowHandle[Any, Any]:
     return await wait_started(client, name, before)
 
 
+async def follow(
+    client: Client,
+    name: str,
+    run_id: str,
+    on_progress: Callable[[FetchProgress], None] | None = None,
+    poll_s: float = 0.5,
+) -> FetchRunResult:
+    """Wait for a run's result (across continue-as-new), reporting its progress as it moves. A
+    run that parks raises RunParked at once: waiting on it would wait for an operator."""
+    typed = client.get_workflow_handle(run_id, result_type=FetchRunResult)
+    result = asyncio.ensure_future(typed.result())
+    try:
+        while True:
+            done, _ = await asyncio.wait({result}, timeout=poll_s)
+            if done:
+                try:
+                    return result.result()
+                except WorkflowFailureError as e:
+                    raise FetchControlError(f"fetch {name!r} run {run_id} failed: {e.cause or e}") from None
+            try:
+                now = await progress(typed, client)
+            except (RPCError, WorkflowQueryFailedError, FetchControlError):
+                continue  # between runs of a continue-as-new, or no worker yet: ask again
+            if on_progress is not None:
+                on_progress(now)
+            if now.status == "parked":
+                raise RunParked(name, run_id, now.last_error)
+    finally:
+        result.cancel()
+
+
 async def resume(client: Client, name: str) -> str:
     run = await running_run(client, name)
     if run is None:
         raise FetchControlError(f"fetch {name!r} has no run in progress: nothing to resume")
-    now = await progress(run)
+    now = await progress(run, client)
     if now.status != "parked":
         raise FetchControlError(f"fetch {name!r} is {now.status}, not parked: nothing to resume")
     await run.signal(FetchWorkflow.resume)
@@ -150,15 +207,15 @@ async def cancel(client: Client, name: str) -> str:
     return run.id
 
 
-async def reset(client: Client, name: str, value: Any | None) -> ResetRequest:
-    """The next run starts from `value` (None: the definition's initial value)."""
+async def reset(client: Client, name: str, value: Any | None, definition: FetchDefinition) -> ResetRequest:
+    """The next run starts from `value` (None: the definition's initial value). `definition` is
+    the operator's copy of the fetch, to check the value against its checkpoint's type."""
     handle = await _schedule(client, name)
     if await running_run(client, name) is not None:
         raise FetchControlError(
             f"fetch {name!r} is running: `eventsync fetch cancel {name}` first, then reset"
         )
-    inp, state, queue = await current_input(client, handle)
-    ck = inp.definition.checkpoint
+    ck = definition.checkpoint
     if ck is None:
         raise FetchControlError(f"fetch {name!r} has no checkpoint to reset")
     try:
@@ -166,10 +223,15 @@ async def reset(client: Client, name: str, value: Any | None) -> ResetRequest:
     except cp.CheckpointError as e:
         raise FetchControlError(str(e)) from None
     request = ResetRequest(token=str(uuid.uuid4()), checkpoint=canonical)
-    new = build_schedule(inp.model_copy(update={"reset": request}), queue, state)
+    inp, _, _ = await current_input(client, handle)
+    new_input = inp.model_copy(update={"reset": request})
 
-    def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=new)
+    def update(u: ScheduleUpdateInput) -> ScheduleUpdate:
+        # Only the action's input changes: spec, state and the rest stay as they are.
+        schedule = u.description.schedule
+        assert isinstance(schedule.action, ScheduleActionStartWorkflow)
+        schedule.action.args = [new_input]
+        return ScheduleUpdate(schedule=schedule)
 
     await handle.update(update)
     return request
@@ -189,13 +251,37 @@ async def backfill(client: Client, name: str, start: datetime, end: datetime) ->
     )
 
 
-async def progress(run: WorkflowHandle[Any, Any]) -> FetchProgress:
-    """The run's progress, or a FetchControlError that says no worker answered (and what to do)."""
+async def progress(run: WorkflowHandle[Any, Any], client: Client | None = None) -> FetchProgress:
+    """The run's progress, or a FetchControlError that says no worker answered (and what to do).
+
+    The workflow knows what the last completed activity applied; with `client`, the pages the
+    running activity has committed since (its heartbeat) are added, so progress moves per page.
+    """
     try:
         answer: FetchProgress = await ask(run, FetchWorkflow.progress)
     except NoAnswer as err:
         raise FetchControlError(str(err)) from None
+    if client is not None and answer.status == "running":
+        so_far = await _in_flight(client, run)
+        if so_far is not None:
+            answer.counts.add(so_far.counts)
+            answer.position = so_far.next or answer.position
+            answer.total = so_far.total if so_far.total is not None else answer.total
     return answer
+
+
+async def _in_flight(client: Client, run: WorkflowHandle[Any, Any]) -> PageResult | None:
+    try:
+        desc = await run.describe()
+        for pending in desc.raw_description.pending_activities:
+            if pending.activity_type.name == "fetch_page" and pending.heartbeat_details.payloads:
+                [so_far] = await client.data_converter.decode(
+                    pending.heartbeat_details.payloads, [PageResult]
+                )
+                return so_far if isinstance(so_far, PageResult) else None
+    except (RPCError, ValueError):
+        return None  # progress without the running group's pages is still progress
+    return None
 
 
 @dataclass
@@ -226,7 +312,7 @@ async def status(client: Client, name: str) -> FetchStatus:
     if run is not None:
         st.running_id = run.id
         try:
-            st.running = await progress(run)
+            st.running = await progress(run, client)
         except FetchControlError as err:
             st.unanswered = str(err)
     previous = await last_run(client, name)

@@ -26,6 +26,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.context import content_hash
 from eventsync.definitions import Definitions
 from eventsync.definitions.fetches import FetchDefinition, HttpTarget, PlatformBulkUpsert
 from eventsync.fetch.models import FetchRunInput, ResetRequest
@@ -38,12 +39,14 @@ MANUAL_NOTE = "manual only: no schedule in the definition; `eventsync fetch run`
 
 
 def run_input(defs: Definitions, fetch: FetchDefinition, reset: ResetRequest | None = None) -> FetchRunInput:
-    """The snapshot a run starts from: the definition and the connections it names (secret
-    references only; values are resolved inside the activity)."""
+    """What a run starts from: the fetch's name and its definition's content hash. The worker
+    resolves the definition and its connections from its own definitions and checks the hash
+    (docs/fetch.md, "Definitions and resume"); no base URL or secret reference travels."""
     names = [fetch.request.connection, fetch.target.connection]
     names += [lk.connection for lk in fetch.lookups if lk.connection]
-    connections = [defs.connection(n) for n in dict.fromkeys(names)]
-    return FetchRunInput(definition=fetch, connections=connections, reset=reset)
+    for n in dict.fromkeys(names):
+        defs.connection(n)  # an unknown connection is an error now, not a parked run later
+    return FetchRunInput(name=fetch.name, definition_hash=content_hash(fetch), reset=reset)
 
 
 def _spec(fetch: FetchDefinition) -> ScheduleSpec:
@@ -58,8 +61,9 @@ def _spec(fetch: FetchDefinition) -> ScheduleSpec:
     )
 
 
-def build_schedule(inp: FetchRunInput, task_queue: str, state: ScheduleState | None = None) -> Schedule:
-    fetch = inp.definition
+def build_schedule(
+    fetch: FetchDefinition, inp: FetchRunInput, task_queue: str, state: ScheduleState | None = None
+) -> Schedule:
     attrs = [
         SearchAttributePair(sa.KIND, "fetch"),
         SearchAttributePair(sa.NAME, fetch.name),
@@ -105,17 +109,19 @@ async def current_input(client: Client, handle: ScheduleHandle) -> tuple[FetchRu
     return inp, desc.schedule.state, action.task_queue
 
 
-async def put_schedule(client: Client, inp: FetchRunInput, task_queue: str = TASK_QUEUE) -> str:
+async def put_schedule(
+    client: Client, fetch: FetchDefinition, inp: FetchRunInput, task_queue: str = TASK_QUEUE
+) -> str:
     """Create or update the fetch's schedule; returns what happened ("created", "updated",
     "unchanged"). An operator's pause/unpause and a pending reset survive an update."""
-    sid = schedule_id(inp.definition.name)
+    sid = schedule_id(fetch.name)
     handle = client.get_schedule_handle(sid)
     try:
         existing, state, queue = await current_input(client, handle)
     except RPCError as e:
         if e.status != RPCStatusCode.NOT_FOUND:
             raise
-        await client.create_schedule(sid, build_schedule(inp, task_queue))
+        await client.create_schedule(sid, build_schedule(fetch, inp, task_queue))
         return "created"
     if inp.reset is None:
         inp = inp.model_copy(update={"reset": existing.reset})
@@ -123,8 +129,8 @@ async def put_schedule(client: Client, inp: FetchRunInput, task_queue: str = TAS
         return "unchanged"
     # The operator's pause/unpause stands, except where "paused" only meant "no schedule defined".
     was_manual = state.note == MANUAL_NOTE
-    is_manual = inp.definition.schedule is None
-    new = build_schedule(inp, task_queue, None if was_manual != is_manual else state)
+    is_manual = fetch.schedule is None
+    new = build_schedule(fetch, inp, task_queue, None if was_manual != is_manual else state)
 
     def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
         return ScheduleUpdate(schedule=new)
@@ -140,7 +146,7 @@ async def reconcile_fetch_schedules(
     changes: list[str] = []
     wanted = {schedule_id(f.name): f for f in definitions.fetches}
     for sid, fetch in wanted.items():
-        what = await put_schedule(client, run_input(definitions, fetch), task_queue)
+        what = await put_schedule(client, fetch, run_input(definitions, fetch), task_queue)
         if what != "unchanged":
             changes.append(f"fetch {fetch.name}: schedule {sid} {what}")
     async for listed in await client.list_schedules():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -43,6 +44,10 @@ def build_worker(
     # The worker resolves every connection, flow and fetch by name from its own definitions.
     context.register(task_queue, definitions)
     activity_logs.install()
+    # A fetch activity heartbeats its committed position after each page; the server must have
+    # it within a page's time, or a crash re-applies the pages since the last heartbeat that got
+    # through (the SDK's default throttle is 80 % of the heartbeat timeout: seconds).
+    options.setdefault("max_heartbeat_throttle_interval", timedelta(milliseconds=50))
     worker = EventsyncWorker(
         client,
         task_queue=task_queue,

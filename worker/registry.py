@@ -39,6 +39,8 @@ ACTIVITIES: list[Callable[..., Any]] = [
     flow_legacy_activities.deliver,
     touchpoint_activities.resolve,
     touchpoint_activities.page,
+    fetch_activities.fetch_definition,
+    fetch_activities.fetch_run_ended,
     fetch_activities.fetch_page,
 ]
 

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from eventsync.definitions.touchpoint import TouchpointDefinition
     from eventsync.touchpoint.platform import Kind
     from workflows import search_attributes as sa
+    from workflows.parking import Parking, reason_of
 
 ALL_KINDS: tuple[Kind, ...] = ("sessions", "registrants")
 PAGES_PER_RUN = 100
@@ -84,7 +85,7 @@ class TouchpointReprocessWorkflow:
     def __init__(self, inp: ReprocessInput) -> None:
         self.inp = inp
         self.p = inp.progress or ReprocessProgress()
-        self.resume_requested = False
+        self.parking = Parking()
 
     @workflow.query(name="progress")
     def progress(self) -> ReprocessProgress:
@@ -92,23 +93,20 @@ class TouchpointReprocessWorkflow:
 
     @workflow.signal(name="resume")
     def on_resume(self, _req: ResumeRequest) -> None:
-        self.resume_requested = True
+        self.parking.resume()
 
     def _show(self) -> None:
         workflow.upsert_memo({"progress": self.p.line(self.inp.kinds)})
 
+    def _shown(self, status: str) -> None:
+        self.p.status = "parked" if status == "parked" else "running"
+        self.p.parked_reason = self.parking.reason if status == "parked" else None
+        workflow.upsert_search_attributes([sa.STATUS.value_set(self.p.status)])
+        self._show()
+
     async def _park(self, err: ActivityError) -> None:
-        cause = err.cause or err
-        self.p.status = "parked"
-        self.p.parked_reason = str(cause)[:500]
-        workflow.upsert_search_attributes([sa.STATUS.value_set("parked")])
-        self._show()
-        self.resume_requested = False
-        await workflow.wait_condition(lambda: self.resume_requested)
-        self.p.status = "running"
-        self.p.parked_reason = None
-        workflow.upsert_search_attributes([sa.STATUS.value_set("running")])
-        self._show()
+        # The same park/resume as an API Fetch run (workflows/parking.py).
+        await self.parking.park(reason_of(err), self._shown)
 
     @workflow.run
     async def run(self, inp: ReprocessInput) -> ReprocessProgress:

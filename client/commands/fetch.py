@@ -29,6 +29,19 @@ def _do(address: str | None, namespace: str | None, action: Callable[[Any], Awai
         raise AssertionError("unreachable") from e
 
 
+def _fetch_def(path: Path, name: str, defs: Any = None) -> Any:
+    import difflib
+
+    defs = defs if defs is not None else load(path)
+    for f in defs.fetches:
+        if f.name == name:
+            return f
+    names = [f.name for f in defs.fetches]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (defined: {', '.join(names) or 'none'})"
+    fail(f"no fetch named {name!r} in {path}{hint}")
+
+
 @click.group()
 def fetch() -> None:
     """API Fetch: scheduled, checkpointed pulls from REST sources."""
@@ -39,40 +52,93 @@ def fetch() -> None:
 @definitions_option
 @address_option
 @namespace_option
-@click.option("--wait/--no-wait", default=False, help="Wait for the run to end and print its result.")
+@click.option(
+    "--wait/--no-wait",
+    default=False,
+    help="Follow the run (progress) and print its result; exit 3 at once if it parks.",
+)
+@click.option("--task-queue", default=None, help="Task queue of the fetch workers (default: eventsync).")
 def run_cmd(
-    name: str, definitions_path: Path, address: str | None, namespace: str | None, wait: bool
+    name: str,
+    definitions_path: Path,
+    address: str | None,
+    namespace: str | None,
+    wait: bool,
+    task_queue: str | None,
 ) -> None:
     """Start a run of NAME now (refused while one is running). Applies NAME's definition first."""
     from client import fetch_control as fc
     from client.schedules import put_schedule, run_input
+    from worker.registry import TASK_QUEUE
 
     defs = load(definitions_path)
-    try:
-        fetch_def = next(f for f in defs.fetches if f.name == name)
-    except StopIteration:
-        fail(f"no fetch named {name!r} in {definitions_path}")
-        raise
+    fetch_def = _fetch_def(definitions_path, name, defs)
 
     async def action(client: Any) -> str:
-        await put_schedule(client, run_input(defs, fetch_def))
+        await put_schedule(client, fetch_def, run_input(defs, fetch_def), task_queue or TASK_QUEUE)
         handle = await fc.run_now(client, name)
         if not wait:
             return f"started {handle.id}"
-        result = await handle.result()
+        from client.progress import Follow
+
+        click.echo(f"started {handle.id}")
+        parked: fc.RunParked | None = None
+        with Follow(f"fetch {name}") as bar:
+
+            def moved(p: Any) -> None:
+                c = p.counts
+                bar.update(c.fetched, p.total, f"{c.pages} pages, {c.applied} applied, {c.rejected} rejected")
+
+            try:
+                result = await fc.follow(client, name, handle.id, moved)
+                c = result.counts
+                bar.update(
+                    c.fetched, c.fetched, f"{c.pages} pages, {c.applied} applied, {c.rejected} rejected"
+                )
+            except fc.RunParked as e:
+                parked = e
+        if parked is not None:
+            fail(str(parked), code=PARKED_EXIT)
         return f"{handle.id}: {_result_text(result)}"
 
     click.echo(_do(address, namespace, action))
+
+
+PARKED_EXIT = 3  # `fetch run --wait` met a parked run: an operator must act
+
+
+def _position_text(position: Any) -> str:
+    """A position as an operator reads it: `page 3`, `offset 200`, `cursor abc`, `next URL …`."""
+    parts = []
+    d = position.model_dump(exclude_defaults=True)
+    for key, label in (("page", "page"), ("offset", "offset"), ("cursor", "cursor"), ("url", "next URL")):
+        if key in d:
+            parts.append(f"{label} {d[key]}")
+    if "keyset" in d:
+        parts.append(f"from {d['keyset']} (skipping {position.skip} already read)")
+    return ", ".join(parts) or "the first page"
+
+
+def _value(value: Any) -> str:
+    return "none yet" if value is None else str(value)
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _result_text(result: Any) -> str:
     c = result.counts
     text = (
         f"{result.status}; {c.pages} pages, {c.fetched} fetched, {c.applied} applied, {c.rejected} rejected; "
-        f"checkpoint {result.carry.checkpoint}"
+        f"checkpoint {_value(result.carry.checkpoint)}"
     )
     if result.carry.resume is not None:
-        text += f" (next run continues at {result.carry.resume.model_dump(exclude_defaults=True)})"
+        text += f" (next run continues at {_position_text(result.carry.resume)})"
+    if getattr(result, "definition_hash", None):
+        text += f"; definition {result.definition_hash}"
+    for change in getattr(result, "definition_changes", []):
+        text += f"\n  resumed with definition {change.current} (was {change.previous or 'unpinned'})"
     for r in c.rejections[:10]:
         text += f"\n  rejected {r.key or '?'}: {r.reason}"
     return text
@@ -90,17 +156,32 @@ def status(name: str, address: str | None, namespace: str | None) -> None:
     click.echo(
         f"fetch {name}: schedule {'paused' if st.paused else 'active'}{' (' + st.note + ')' if st.note else ''}"
     )
-    click.echo("  next runs: " + (", ".join(t.isoformat() for t in st.next_runs) or "none scheduled"))
+    if st.paused:
+        click.echo("  next runs: none while paused (`eventsync fetch run` still starts one)")
+    else:
+        click.echo("  next runs: " + (", ".join(_when(t) for t in st.next_runs) or "none scheduled"))
     if st.running is not None:
         p = st.running
         c = p.counts
         click.echo(f"  running: {st.running_id} — {p.status}")
         click.echo(
-            f"    checkpoint {p.checkpoint}, window {p.window}, position {p.position.model_dump(exclude_defaults=True)}"
+            f"    checkpoint {_value(p.checkpoint)}, reading from {_value(p.window)}, at {_position_text(p.position)}"
         )
-        click.echo(f"    {c.pages} pages, {c.fetched} fetched, {c.applied} applied, {c.rejected} rejected")
+        of = f" of {p.total}" if p.total is not None else ""
+        click.echo(
+            f"    {c.pages} pages, {c.fetched}{of} fetched, {c.applied} applied, {c.rejected} rejected"
+        )
+        if p.definition_hash:
+            click.echo(f"    definition {p.definition_hash}")
+        for change in p.definition_changes:
+            click.echo(f"    resumed with definition {change.current} (was {change.previous or 'unpinned'})")
         if p.last_error:
-            click.echo(f"    last error: {p.last_error}")
+            label = "parked on" if p.status == "parked" else "last error"
+            click.echo(f"    {label}: {p.last_error}")
+        if p.status == "parked":
+            click.echo(
+                f"    fix the cause, then: eventsync fetch resume {name}  (runs the worker's current definition)"
+            )
     elif st.running_id is not None:
         click.echo(f"  running: {st.running_id} — progress unknown: {st.unanswered}")
     if st.last_id is not None:
@@ -135,15 +216,24 @@ def cancel(name: str, address: str | None, namespace: str | None) -> None:
 @click.argument("name")
 @click.option("--checkpoint", "value", default=None, help="Value the next run starts from.")
 @click.option("--initial", is_flag=True, help="Start again from the definition's initial value.")
+@definitions_option
 @address_option
 @namespace_option
-def reset(name: str, value: str | None, initial: bool, address: str | None, namespace: str | None) -> None:
+def reset(
+    name: str,
+    value: str | None,
+    initial: bool,
+    definitions_path: Path,
+    address: str | None,
+    namespace: str | None,
+) -> None:
     """Make NAME's next run start from --checkpoint VALUE (or --initial)."""
     from client import fetch_control as fc
 
     if (value is None) == (not initial):
         fail("give exactly one of --checkpoint VALUE or --initial")
-    req = _do(address, namespace, lambda c: fc.reset(c, name, value))
+    fetch_def = _fetch_def(definitions_path, name)
+    req = _do(address, namespace, lambda c: fc.reset(c, name, value, fetch_def))
     click.echo(
         f"fetch {name}: next run starts from {req.checkpoint if req.checkpoint is not None else 'the initial value'}"
     )

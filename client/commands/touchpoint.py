@@ -92,19 +92,40 @@ async def start_reprocess(client: Client, inp: ReprocessInput, task_queue: str) 
     )
 
 
-async def follow(handle: WorkflowHandle, kinds: list[Kind], every_s: float = 1.0) -> ReprocessProgress:
-    last = ""
+PARKED_EXIT = 3  # a followed reprocess parked: an operator must act
+
+
+async def follow(
+    handle: WorkflowHandle, kinds: list[Kind], every_s: float = 1.0, resume_hint: str = ""
+) -> ReprocessProgress:
+    """Follow a reprocess to its end: a progress bar on a terminal, plain lines otherwise. A run
+    that parks ends the wait at once with the reason and the resume command (exit 3)."""
+    from client.progress import Follow
+
     task = asyncio.ensure_future(handle.result())
-    while not task.done():
-        try:
-            p: ReprocessProgress = await ask(handle, TouchpointReprocessWorkflow.progress)
-            line = p.line(kinds)
-            if line != last:
-                click.echo(line)
-                last = line
-        except Exception:  # a query may fail while the run continues-as-new; the next one answers
-            pass
-        await asyncio.wait({task}, timeout=every_s)
+    parked: ReprocessProgress | None = None
+    with Follow(f"reprocess {handle.id}") as bar:
+        while not task.done():
+            p: ReprocessProgress | None = None
+            try:
+                p = await ask(handle, TouchpointReprocessWorkflow.progress)
+            except Exception:  # a query may fail while the run continues-as-new; the next one answers
+                pass
+            if p is not None:
+                known = all(k in p.totals for k in kinds)
+                total = sum(p.totals[k] for k in kinds) if known else None
+                bar.update(sum(p.read.get(k, 0) for k in kinds), total, p.line(kinds))
+                if p.status == "parked":
+                    parked = p
+                    break
+            await asyncio.wait({task}, timeout=every_s)
+    if parked is not None:
+        task.cancel()
+        fail(
+            f"reprocess {handle.id} parked: {parked.parked_reason}\n"
+            f"  fix the cause, then: eventsync touchpoint resume {resume_hint}".rstrip(),
+            code=PARKED_EXIT,
+        )
     result: ReprocessProgress = task.result()
     click.echo(result.line(kinds))
     return result
@@ -151,7 +172,7 @@ def reprocess(
             f"reprocess {handle.id} (run {handle.result_run_id}); Web UI: search EventsyncKind='touchpoint'"
         )
         if wait:
-            p = await follow(handle, inp.kinds)
+            p = await follow(handle, inp.kinds, resume_hint=f"--account {account} --event {event}")
             if p.problems:
                 click.echo(f"{len(p.problems)} problem(s), first ones:")
                 for line in p.problems[:20]:

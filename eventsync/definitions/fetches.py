@@ -7,11 +7,13 @@ Field names follow the dlt `rest_api` / Airbyte low-code vocabulary where one ex
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from eventsync.definitions.common import Name, Strict
+from eventsync.fetch.templating import names
 
 Scalar = str | int | float | bool
 
@@ -206,13 +208,15 @@ class Limits(Strict):
     )
     max_pages: int | None = Field(default=None, ge=1, description="pages per run; the next run continues")
     pages_per_activity: int = Field(
-        # 1 keeps DESIGN §5's bound (a crash re-reads at most one page); more pays off only
-        # against a slow remote source, and widens that bound to this many pages.
-        default=1,
+        # The activity heartbeats its committed position after each page, so a longer group does
+        # not widen the crash bound (the page being applied, and the one read ahead); it saves a
+        # workflow round trip per page. 1 turns the read-ahead off.
+        default=50,
         ge=1,
-        le=100,
+        le=1000,
         description="pages one activity reads and applies in a row, fetching the next page while the "
-        "current one is applied; a crashed worker re-reads at most this many pages",
+        "current one is transformed and applied; a crashed worker re-applies at most the page it was "
+        "applying (its heartbeat holds the committed position)",
     )
 
 
@@ -240,6 +244,55 @@ class FetchDefinition(Strict):
     limits: Limits = Field(default_factory=Limits)
     retry: Retry = Field(default_factory=Retry)
 
+    def template_variables(self) -> set[str]:
+        """The variables a request template may name: the static ones, the checkpoint's, and
+        those of the pagination style (eventsync/fetch/pagination.py sets them)."""
+        known = set(self.variables)
+        if self.checkpoint is not None:
+            known.add(self.checkpoint.variable)
+        p = self.pagination
+        if isinstance(p, PageNumberPagination):
+            known |= {"page", "count"}
+        elif isinstance(p, OffsetPagination):
+            known |= {"offset", "limit"}
+        elif isinstance(p, CursorPagination):
+            known.add("cursor")
+        return known
+
+    def _check_template_variables(self) -> None:
+        known = self.template_variables()
+        req = self.request
+        templates: list[tuple[str, str, set[str]]] = [("request.path", req.path, known)]
+        templates += [(f"request.query.{k}", v, known) for k, v in req.query.items()]
+        templates += [(f"request.headers.{k}", v, known) for k, v in req.headers.items()]
+
+        def leaves(where: str, value: Any) -> None:
+            if isinstance(value, str):
+                templates.append((where, value, known))
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    leaves(f"{where}.{k}", v)
+            elif isinstance(value, list):
+                for i, v in enumerate(value):
+                    leaves(f"{where}[{i}]", v)
+
+        if req.body is not None:
+            leaves("request.body", req.body)
+        templates += [
+            (f"lookups[{i}].path", lk.path, set(self.variables)) for i, lk in enumerate(self.lookups)
+        ]
+        for where, template, allowed in templates:
+            for name in sorted(names(template)):
+                if name in allowed or (where.startswith("lookups") and name.startswith("record.")):
+                    continue
+                close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+                hint = f"; did you mean {{{{{close[0]}}}}}?" if close else ""
+                raise ValueError(
+                    f"{where}: unknown template variable {{{{{name}}}}}{hint} "
+                    f"(known here: {', '.join(sorted(allowed)) or 'none'}"
+                    f"{'; and record.<field>' if where.startswith('lookups') else ''})"
+                )
+
     @model_validator(mode="after")
     def _coherent(self) -> FetchDefinition:
         p = self.pagination
@@ -256,4 +309,5 @@ class FetchDefinition(Strict):
                 "a string checkpoint cannot be stepped back for a '>' filter: use operator '>=' "
                 "(records at the boundary would otherwise be skipped)"
             )
+        self._check_template_variables()
         return self

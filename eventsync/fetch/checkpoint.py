@@ -58,6 +58,13 @@ def canonical(spec: Checkpoint, raw: Any, where: str = "checkpoint") -> Value:
 
 def sort_key(spec: Checkpoint, value: Value) -> Any:
     if spec.type == "datetime":
+        if isinstance(value, str):
+            try:  # canonical values are ISO-8601 with an offset: the C parser takes them as is
+                dt = datetime.fromisoformat(value)
+                if dt.tzinfo is not None:
+                    return dt
+            except ValueError:
+                pass
         return _parse_datetime(value, "checkpoint")
     return value
 

@@ -10,12 +10,15 @@ to the target at a time, so a record that appears twice is applied in the order 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from eventsync import telemetry
 from eventsync.definitions.fetches import FetchDefinition, Lookup
 from eventsync.fetch import checkpoint as cp
 from eventsync.fetch import pagination, templating, transform
@@ -31,6 +34,7 @@ from eventsync.fetch.models import (
     Rejection,
 )
 from eventsync.fetch.requester import ClientFor
+from eventsync.fetch.run import merge_boundary, wholesale_rejection
 from eventsync.fetch.targets import apply_chunk
 
 log = logging.getLogger(__name__)
@@ -80,6 +84,46 @@ class _Read:
     records: list[Any]
     next: Position | None
     high_water: CheckpointValue | None
+    total: int | None = None
+    boundary: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    fetched: int = 0
+
+
+def identity(record: Any) -> str:
+    """A record's content identity: equal for an unchanged record, whatever its key order."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _at_the_boundary(
+    defn: FetchDefinition,
+    inp: PageInput,
+    records: list[Any],
+    values: list[CheckpointValue],
+    keys: list[Any],
+) -> tuple[list[Any], list[str], int]:
+    """The records to apply (those at the run's window that were applied before, unchanged, are
+    not), and the identities of the records at this page's top value. `keys`: the values'
+    sort keys, in record order."""
+    ck = defn.checkpoint
+    if ck is None or not values:
+        return records, [], 0
+    top_key = max(keys)
+    window_key = cp.sort_key(ck, inp.window) if inp.window is not None and inp.skip else None
+    skip = set(inp.skip)
+    kept: list[Any] = []
+    boundary: list[str] = []
+    unchanged = 0
+    for record, key in zip(records, keys, strict=True):
+        ident = identity(record) if key == top_key or key == window_key else None
+        if key == top_key and ident is not None:
+            boundary.append(ident)
+        if key == window_key and ident in skip:
+            unchanged += 1
+            continue
+        kept.append(record)
+    return kept, boundary, unchanged
 
 
 async def _read(defn: FetchDefinition, inp: PageInput, position: Position, client_for: ClientFor) -> _Read:
@@ -97,10 +141,24 @@ async def _read(defn: FetchDefinition, inp: PageInput, position: Position, clien
     records = pagination.select_records(defn.records, body)
     values = _checkpoint_values(defn, records)
     next_position = pagination.advance(defn, position, resp, body, len(records), values)
+    keys = [cp.sort_key(defn.checkpoint, v) for v in values] if defn.checkpoint else []
     high_water: CheckpointValue | None = None
-    for v in values:
-        high_water = cp.later(defn.checkpoint, high_water, v) if defn.checkpoint else None
-    return _Read(records=records, next=next_position, high_water=high_water)
+    if keys:
+        top = max(range(len(keys)), key=keys.__getitem__)
+        high_water = values[top]
+    total_path = getattr(defn.pagination, "total_path", None)
+    total = find_one(total_path, body) if total_path else None
+    fetched = len(records)
+    records, boundary, unchanged = _at_the_boundary(defn, inp, records, values, keys)
+    return _Read(
+        records=records,
+        next=next_position,
+        high_water=high_water,
+        total=int(total) if isinstance(total, int | float) and not isinstance(total, bool) else None,
+        boundary=boundary,
+        unchanged=unchanged,
+        fetched=fetched,
+    )
 
 
 async def _apply(
@@ -108,7 +166,7 @@ async def _apply(
 ) -> Counts:
     """Enrich, transform and apply one page; the counts of what landed."""
     records = page.records
-    counts = Counts(pages=1, fetched=len(records))
+    counts = Counts(pages=1, fetched=page.fetched, unchanged=page.unchanged)
     for lookup in defn.lookups:
         await _enrich(defn, lookup, records, client_for)
         heartbeat()
@@ -151,32 +209,40 @@ async def _apply(
         if sending is not None:
             sending.cancel()
             await asyncio.gather(sending, return_exceptions=True)
-    if counts.fetched and counts.applied == 0 and counts.rejected:
-        # Nothing at all got through: a wrong Jolt spec or target, not a few bad records.
-        first = counts.rejections[0].reason if counts.rejections else "rejected"
-        raise FetchError(
-            f"target rejected every record of the page ({counts.rejected}); first reason: {first}"
-        )
+    wholesale = wholesale_rejection(counts)
+    if wholesale is not None:
+        raise FetchError(wholesale)
     del counts.rejections[MAX_REJECTIONS_KEPT:]
     return counts
 
 
 async def run_page(
+    defn: FetchDefinition,
     inp: PageInput,
     client_for: ClientFor,
     heartbeat: Callable[[], None],
+    *,
+    start: PageResult | None = None,
+    committed: Callable[[PageResult], None] | None = None,
 ) -> PageResult:
-    """Read and apply up to `inp.max_pages` pages from `inp.position`, in order.
+    """Read and apply up to `inp.max_pages` pages from `inp.position`, in order, pipelined: page
+    k+1 is requested while page k is transformed and applied.
 
-    Page k+1 is requested while page k is applied, but only inside the group: a crash re-reads at
-    most the group. A failure on the group's first page raises (the activity's retry or park);
-    a failure on a later page ends the group with the pages before it, whose results are then
-    committed, and the next activity starts at the failing page and meets the failure itself.
+    After each page has landed, `committed` receives the group's result so far (the activity
+    heartbeats it); a retried attempt passes the last one back as `start` and continues after
+    it. So a crash re-applies at most the page that was being applied (and re-requests the one
+    read ahead), however long the group. A failure on the first page not yet committed raises
+    (the activity's retry or park) when nothing is committed; otherwise the group ends with the
+    committed pages, and the next activity starts at the failing page and meets the failure
+    itself. `defn` is the worker's own definition of `inp.name`, never one from the input.
     """
-    defn = inp.definition
     started = time.monotonic()
-    result = PageResult(next=inp.position, counts=Counts())
-    current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, inp.position, client_for))
+    result = (
+        start.model_copy(deep=True) if start is not None else PageResult(next=inp.position, counts=Counts())
+    )
+    if result.next is None:
+        return result  # the attempt before this one had read the last page
+    current: asyncio.Task[_Read] | None = asyncio.create_task(_read(defn, inp, result.next, client_for))
     try:
         while current is not None:
             first = result.counts.pages == 0
@@ -198,6 +264,9 @@ async def run_page(
             if more:
                 assert page.next is not None
                 current = asyncio.create_task(_read(defn, inp, page.next, client_for))
+                # Let it send its request now: the transform below does not yield until its
+                # first chunk is ready, and the source's latency should run under that work.
+                await asyncio.sleep(0)
             try:
                 counts = await _apply(defn, page, client_for, heartbeat)
             except Exception as e:
@@ -206,10 +275,14 @@ async def run_page(
                 log.info("fetch %s: group ends before a page that failed to apply: %s", defn.name, e)
                 break
             page.records = []
+            telemetry.record_fetch_page(defn.name, page.fetched)
             result.counts.add(counts)
             result.next = page.next
+            result.total = page.total if page.total is not None else result.total
             if defn.checkpoint is not None:
-                result.high_water = cp.later(defn.checkpoint, result.high_water, page.high_water)
+                merge_boundary(defn, result, page.high_water, page.boundary)
+            if committed is not None:
+                committed(result)
     finally:
         if current is not None:
             current.cancel()

@@ -4,12 +4,14 @@ receiver as the generic HTTP target, definitions pointing at them, and target bo
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
 import httpx
 from temporalio.client import Client
 
+from activities import context
 from client import fetch_control as fc
 from client.schedules import put_schedule, run_input
 from eventsync.definitions import Definitions
@@ -117,9 +119,18 @@ def definitions(
 
 
 async def apply(client: Client, defs: Definitions, task_queue: str) -> str:
+    """`eventsync apply` for the test's fetch, and the same definitions for the in-process worker
+    polling `task_queue` (as `eventsync worker -d` would load them)."""
     fetch = defs.fetches[0]
-    await put_schedule(client, run_input(defs, fetch), task_queue)
+    context.register(task_queue, defs)
+    await put_schedule(client, fetch, run_input(defs, fetch), task_queue)
     return fetch.name
+
+
+def write_definitions(defs: Definitions, path: Any) -> Any:
+    """`defs` as a definitions file, for a worker process (`eventsync worker -d PATH`)."""
+    path.write_text(json.dumps(defs.model_dump(mode="json", exclude_unset=True)))  # JSON is YAML
+    return path
 
 
 async def run_once(client: Client, name: str, timeout: float = 60) -> FetchRunResult:
@@ -180,5 +191,7 @@ async def eventually(check: Any, attempts: int = 100, delay: float = 0.1) -> Any
 
 
 async def progress(client: Client, name: str) -> Any:
+    """What `eventsync fetch status` shows of the running run (the workflow's state plus the
+    pages its running activity has committed), or None."""
     run = await fc.running_run(client, name)
-    return None if run is None else await run.query(FetchWorkflow.progress)
+    return None if run is None else await fc.progress(run, client)

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from client.schedules import put_schedule, run_input
 from sandbox.serving import Served
-from tests.integration.fetch.helpers import definitions
+from tests.integration.fetch.helpers import apply, definitions
 
 pytestmark = pytest.mark.temporal
 
@@ -36,7 +35,7 @@ async def test_fetch_cli_run_status_reset_and_schedule(
     path = tmp_path / "eventsync.yaml"
     path.write_text(json.dumps(defs.model_dump(mode="json", exclude_none=True)))  # JSON is YAML
     # `eventsync apply` would target the default task queue; this test's worker has its own.
-    await put_schedule(client, run_input(defs, defs.fetches[0]), task_queue)
+    await apply(client, defs, task_queue)
 
     code, out = await _cli(address, "schedule", "trigger", "cli-fetch")
     assert code == 0 and "started fetch:cli-fetch-" in out, out
@@ -48,9 +47,11 @@ async def test_fetch_cli_run_status_reset_and_schedule(
     assert "22 fetched, 22 applied, 0 rejected" in out, out
     assert "schedule paused (manual only" in out
 
-    code, out = await _cli(address, "reset", "cli-fetch", "--checkpoint", "2026-01-01T00:00:05Z")
+    code, out = await _cli(
+        address, "reset", "cli-fetch", "--checkpoint", "2026-01-01T00:00:05Z", "-d", str(path)
+    )
     assert code == 0 and "next run starts from 2026-01-01T00:00:05+00:00" in out, out
-    code, out = await _cli(address, "reset", "cli-fetch", "--checkpoint", "not a date")
+    code, out = await _cli(address, "reset", "cli-fetch", "--checkpoint", "not a date", "-d", str(path))
     assert code == 1 and "neither ISO-8601 nor epoch seconds" in out, out
     code, out = await _cli(address, "resume", "cli-fetch")
     assert code == 1 and "nothing to resume" in out, out
@@ -64,7 +65,7 @@ async def test_status_and_resume_without_a_worker_say_so(
     # No worker polls this task queue: the run starts, but nobody can answer its progress query.
     address = client.service_client.config.target_host
     defs = definitions(source.url, sink.url, name="orphan-fetch")
-    await put_schedule(client, run_input(defs, defs.fetches[0]), task_queue)
+    await apply(client, defs, task_queue)
     code, out = await _cli(address, "schedule", "trigger", "orphan-fetch")
     assert code == 0 and "started fetch:orphan-fetch-" in out, out
 

@@ -157,14 +157,15 @@ async def test_scheduled_run_continues_from_manual_run(
 async def test_one_run_at_a_time_and_cancel_keeps_checkpoint(
     client: Client, task_queue: str, worker: None, source: Served, sink: Served
 ) -> None:
-    name = await apply(client, definitions(source.url, sink.url), task_queue)
+    defs = definitions(source.url, sink.url)
+    name = await apply(client, defs, task_queue)
     await _slow_source(source)
     handle = await fc.run_now(client, name)
     assert await eventually(lambda: _pages_done(client, name, 2))
     with pytest.raises(fc.FetchControlError, match="already running"):
         await fc.run_now(client, name)
     with pytest.raises(fc.FetchControlError, match="running"):
-        await fc.reset(client, name, 0)
+        await fc.reset(client, name, 0, defs.fetches[0])
     await fc.cancel(client, name)
     result: FetchRunResult = await client.get_workflow_handle(handle.id, result_type=FetchRunResult).result()
     assert result.status == "cancelled"
@@ -184,16 +185,17 @@ async def _pages_done(client: Client, name: str, n: int) -> bool:
 async def test_reset_checkpoint_resyncs_from_value(
     client: Client, task_queue: str, worker: None, source: Served, sink: Served
 ) -> None:
-    name = await apply(client, definitions(source.url, sink.url), task_queue)
+    defs = definitions(source.url, sink.url)
+    name = await apply(client, defs, task_queue)
     assert (await run_once(client, name)).counts.fetched == 22
     src = await source_records(source.url)
     value = src[10]["updatedAt"]
-    await fc.reset(client, name, value)
+    await fc.reset(client, name, value, defs.fetches[0])
     again = await run_once(client, name)
     expected = [r for r in src.values() if r["updatedAt"] >= value]
     assert again.counts.fetched == len(expected)
     assert (await run_once(client, name)).counts.fetched <= 3  # the reset applied once
-    await fc.reset(client, name, None)
+    await fc.reset(client, name, None, defs.fetches[0])
     assert (await run_once(client, name)).counts.fetched == 22
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -171,6 +172,8 @@ async def test_reprocess_twice_via_cli_changes_nothing_the_second_time(
 
         first = await cli()
         assert "done: sessions 3/3 · registrants 40/40" in first, first
+        # stdout is a pipe: progress as plain lines (records read of the known total, rate)
+        assert re.search(r"^reprocess \S+: \d+(/\d+)? records \(", first, re.M), first
         assert "mailto:" in first  # the refused link is reported with its reason
         state1 = await w.tp_state()
         ev1 = state1["events"][str(w.event_id)]

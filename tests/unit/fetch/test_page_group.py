@@ -40,7 +40,10 @@ async def pool() -> AsyncIterator[ConnectionPool]:
     await p.aclose()
 
 
-def _input(source: Served, sink: Served, **over: Any) -> PageInput:
+def _input(source: Served, sink: Served, **over: Any) -> tuple[FetchDefinition, PageInput]:
+    CONNECTIONS.update(
+        src=Connection(name="src", base_url=source.url), sink=Connection(name="sink", base_url=sink.url)
+    )
     defn = FetchDefinition.model_validate(
         {
             "name": "group",
@@ -58,12 +61,14 @@ def _input(source: Served, sink: Served, **over: Any) -> PageInput:
             "target": {"kind": "http", "connection": "sink", "path": "/ingest", "chunk_size": 3},
         }
     )
-    connections = [Connection(name="src", base_url=source.url), Connection(name="sink", base_url=sink.url)]
-    return PageInput(definition=defn, connections=connections, position=Position(page=1), **over)
+    return defn, PageInput(name=defn.name, position=Position(page=1), **over)
+
+
+CONNECTIONS: dict[str, Connection] = {}
 
 
 def _clients(pool: ConnectionPool, inp: PageInput, fail_source_call: int | None = None) -> Any:
-    by_name = {c.name: pool.client(c) for c in inp.connections}
+    by_name = {name: pool.client(c) for name, c in CONNECTIONS.items()}
     calls = {"src": 0}
 
     class FailingSource:
@@ -96,8 +101,8 @@ async def _source_ids(source: Served) -> list[str]:
 async def test_a_group_applies_its_pages_in_source_order_and_stops_at_its_size(
     source: Served, sink: Served, pool: ConnectionPool
 ) -> None:
-    inp = _input(source, sink, max_pages=3)
-    result = await run_page(inp, _clients(pool, inp), lambda: None)
+    defn, inp = _input(source, sink, max_pages=3)
+    result = await run_page(defn, inp, _clients(pool, inp), lambda: None)
     assert result.counts.pages == 3 and result.counts.fetched == 12 and result.counts.applied == 12
     assert result.next == Position(page=4)
     landed = await _landed(sink)
@@ -108,16 +113,16 @@ async def test_a_group_applies_its_pages_in_source_order_and_stops_at_its_size(
 
 
 async def test_a_group_ends_at_the_last_page(source: Served, sink: Served, pool: ConnectionPool) -> None:
-    inp = _input(source, sink, max_pages=50)
-    result = await run_page(inp, _clients(pool, inp), lambda: None)
+    defn, inp = _input(source, sink, max_pages=50)
+    result = await run_page(defn, inp, _clients(pool, inp), lambda: None)
     assert result.next is None and result.counts.pages == 6 and result.counts.applied == 22
 
 
 async def test_the_time_budget_stops_the_group_after_the_page_in_hand(
     source: Served, sink: Served, pool: ConnectionPool
 ) -> None:
-    inp = _input(source, sink, max_pages=5, budget_s=0)
-    result = await run_page(inp, _clients(pool, inp), lambda: None)
+    defn, inp = _input(source, sink, max_pages=5, budget_s=0)
+    result = await run_page(defn, inp, _clients(pool, inp), lambda: None)
     assert result.counts.pages == 1 and result.next == Position(page=2)
 
 
@@ -126,15 +131,15 @@ async def test_a_later_page_failing_returns_the_pages_before_it(
 ) -> None:
     # The third source request (page 3, prefetched while page 2 is applied) fails: pages 1 and 2
     # are reported, and the next activity starts at page 3, where it meets the failure itself.
-    inp = _input(source, sink, max_pages=4)
-    result = await run_page(inp, _clients(pool, inp, fail_source_call=3), lambda: None)
+    defn, inp = _input(source, sink, max_pages=4)
+    result = await run_page(defn, inp, _clients(pool, inp, fail_source_call=3), lambda: None)
     assert result.counts.pages == 2 and result.counts.applied == 8
     assert result.next == Position(page=3)
     assert len(await _landed(sink)) == 8
 
 
 async def test_the_first_page_failing_raises(source: Served, sink: Served, pool: ConnectionPool) -> None:
-    inp = _input(source, sink, max_pages=4)
+    defn, inp = _input(source, sink, max_pages=4)
     with pytest.raises(RetryableHTTPError):
-        await run_page(inp, _clients(pool, inp, fail_source_call=1), lambda: None)
+        await run_page(defn, inp, _clients(pool, inp, fail_source_call=1), lambda: None)
     assert await _landed(sink) == []
