@@ -52,6 +52,22 @@ profile_option = click.option(
 )
 
 
+def _set_profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ["TEMPORAL_PROFILE"] = value  # envconfig reads it when a client connects
+
+
+# The same `--profile` for commands that take `address`/`namespace` themselves: it names the
+# envconfig profile through TEMPORAL_PROFILE, which every connect of this process then reads.
+profile_env_option = click.option(
+    "--profile",
+    default=None,
+    expose_value=False,
+    callback=_set_profile,
+    help="envconfig profile of the Temporal config file ($TEMPORAL_PROFILE, else `default`).",
+)
+
+
 @dataclass(frozen=True)
 class Temporal:
     """Where a command's Temporal is: explicit options win over the envconfig profile (the

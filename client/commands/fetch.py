@@ -10,7 +10,15 @@ from typing import Any, TypeVar
 
 import click
 
-from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
+from client.commands.common import (
+    address_option,
+    definitions_option,
+    fail,
+    load,
+    namespace_option,
+    profile_env_option,
+    run,
+)
 
 T = TypeVar("T")
 
@@ -52,6 +60,7 @@ def fetch() -> None:
 @definitions_option
 @address_option
 @namespace_option
+@profile_env_option
 @click.option(
     "--wait/--no-wait",
     default=False,
@@ -148,6 +157,7 @@ def _result_text(result: Any) -> str:
 @click.argument("name")
 @address_option
 @namespace_option
+@profile_env_option
 def status(name: str, address: str | None, namespace: str | None) -> None:
     """Checkpoint, pages, records, last error, and the next scheduled time of NAME."""
     from client import fetch_control as fc
@@ -194,6 +204,7 @@ def status(name: str, address: str | None, namespace: str | None) -> None:
 @click.argument("name")
 @address_option
 @namespace_option
+@profile_env_option
 def resume(name: str, address: str | None, namespace: str | None) -> None:
     """Resume NAME's parked run (after fixing the cause); it retries the page it parked on."""
     from client import fetch_control as fc
@@ -205,6 +216,7 @@ def resume(name: str, address: str | None, namespace: str | None) -> None:
 @click.argument("name")
 @address_option
 @namespace_option
+@profile_env_option
 def cancel(name: str, address: str | None, namespace: str | None) -> None:
     """Cancel NAME's run; it ends with the checkpoint of the pages already applied."""
     from client import fetch_control as fc
@@ -219,6 +231,7 @@ def cancel(name: str, address: str | None, namespace: str | None) -> None:
 @definitions_option
 @address_option
 @namespace_option
+@profile_env_option
 def reset(
     name: str,
     value: str | None,
@@ -249,6 +262,7 @@ def schedule() -> None:
 @click.option("--note", default="paused with eventsync fetch schedule pause")
 @address_option
 @namespace_option
+@profile_env_option
 def pause(name: str, note: str, address: str | None, namespace: str | None) -> None:
     from client import fetch_control as fc
 
@@ -261,6 +275,7 @@ def pause(name: str, note: str, address: str | None, namespace: str | None) -> N
 @click.option("--note", default="unpaused with eventsync fetch schedule unpause")
 @address_option
 @namespace_option
+@profile_env_option
 def unpause(name: str, note: str, address: str | None, namespace: str | None) -> None:
     from client import fetch_control as fc
 
@@ -272,6 +287,7 @@ def unpause(name: str, note: str, address: str | None, namespace: str | None) ->
 @click.argument("name")
 @address_option
 @namespace_option
+@profile_env_option
 def trigger_cmd(name: str, address: str | None, namespace: str | None) -> None:
     """Start a run now (refused while one is running)."""
     from client import fetch_control as fc
@@ -286,6 +302,7 @@ def trigger_cmd(name: str, address: str | None, namespace: str | None) -> None:
 @click.option("--end", type=click.DateTime(), required=True)
 @address_option
 @namespace_option
+@profile_env_option
 def backfill(name: str, start: datetime, end: datetime, address: str | None, namespace: str | None) -> None:
     """Run the schedule's actions for START..END now, one after another."""
     from client import fetch_control as fc

@@ -16,7 +16,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from client.commands.common import address_option, definitions_option, fail, load, namespace_option, run
+from client.commands.common import (
+    address_option,
+    definitions_option,
+    fail,
+    load,
+    namespace_option,
+    profile_env_option,
+    run,
+)
 from client.queries import NoAnswer, ask
 from eventsync.definitions import Definitions
 from eventsync.touchpoint.platform import Kind
@@ -147,6 +155,7 @@ def touchpoint() -> None:
 @definitions_option
 @address_option
 @namespace_option
+@profile_env_option
 def reprocess(
     account: str,
     event: str,
@@ -187,6 +196,7 @@ def reprocess(
 @click.option("--json", "as_json", is_flag=True)
 @address_option
 @namespace_option
+@profile_env_option
 def status(account: str, event: str, as_json: bool, address: str | None, namespace: str | None) -> None:
     """Progress of the latest reprocess of an event."""
     from worker.connect import connect
@@ -217,6 +227,7 @@ def status(account: str, event: str, as_json: bool, address: str | None, namespa
 @click.option("--event", required=True)
 @address_option
 @namespace_option
+@profile_env_option
 def resume(account: str, event: str, address: str | None, namespace: str | None) -> None:
     """Resume a parked reprocess (after fixing what parked it) from its checkpoint."""
     from worker.connect import connect

@@ -20,13 +20,8 @@ TALKS_TO_TEMPORAL = [
     ("connections", "test"),
     ("serve",),
     ("insights",),
-]
-# Modules whose owners apply `temporal_options` themselves: strict, so the mark must go once they do.
-PENDING = [
-    ("retry-queue", "list"),
     ("retry-queue", "retry"),
     ("retry-queue", "discard"),
-    ("explain",),
     ("replay",),
     ("fetch", "run"),
     ("fetch", "status"),
@@ -38,8 +33,7 @@ PENDING = [
     ("touchpoint", "status"),
     ("touchpoint", "resume"),
 ]
-
-
+# `retry-queue list` and `explain` read the event store, not Temporal: they take no Temporal options.
 def _command(path: tuple[str, ...]) -> click.Command:
     command: click.Command = cli
     for name in path:
@@ -56,8 +50,7 @@ def _options(command: click.Command) -> set[str]:
 
 @pytest.mark.parametrize(
     "path",
-    TALKS_TO_TEMPORAL
-    + [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="owner applies temporal_options")) for p in PENDING],
+    TALKS_TO_TEMPORAL,
     ids=" ".join,
 )
 def test_every_temporal_command_takes_the_same_three_options(path: tuple[str, ...]) -> None:
