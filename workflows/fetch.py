@@ -1,7 +1,9 @@
 """One API Fetch run: page after page until the source is exhausted, the run time limit or the
 page limit is reached, or an operator cancels. Each activity reads and applies a bounded group of
-pages (`limits.pages_per_activity`) and returns only where it stopped. Records stay in the
-activity; this workflow holds the position, the committed checkpoint and the counts.
+pages (`limits.pages_per_activity`), pipelined, heartbeating its committed position after each
+page, and returns only where it stopped. Records stay in the activity. The run's state and its
+decisions (commit, park, resume, limits, what the next run starts from) are `FetchRun`
+(eventsync/fetch/run.py), plain data; this workflow drives it with activities and signals.
 
 A permanent failure parks the run (status `parked`, visible in the `EventsyncStatus` search
 attribute and the `progress` query) until a `resume` signal; the failed page is then retried

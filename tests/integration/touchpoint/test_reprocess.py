@@ -336,3 +336,25 @@ async def test_reprocess_retries_pages_through_503_and_429_and_writes_each_recor
     assert set(result.counts) <= {"created", "unchanged"} and sum(result.counts.values()) == 30
     assert state["calls"]["attendee.upsert"] == 30  # failed calls never reached the handler
     assert all(a["version"] == 1 for a in state["events"][str(w.event_id)]["attendees"].values())
+
+
+async def test_reprocess_wait_on_a_run_that_parks_says_so_at_once_and_exits_3(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    async with world(client, task_queue, webhooks=False) as w:
+        path = tmp_path / "eventsync.yaml"
+        path.write_text(json.dumps(w.defs.model_dump(mode="json", exclude_none=True)))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "client", "touchpoint", "reprocess", "--account", ACCOUNT,
+            "--event", "4242", "--registrants", "-d", str(path),
+            "--address", client.service_client.config.target_host, "--namespace", client.namespace,
+            "--task-queue", task_queue,
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        text = out.decode()
+        assert proc.returncode == 3 and "Traceback" not in text, text
+        assert "parked:" in text and "4242" in text and "not found" in text, text
+        assert f"eventsync touchpoint resume --account {ACCOUNT} --event 4242" in text, text
+        # The parked run must not be the one another test of this session attaches to.
+        await client.get_workflow_handle(workflow_id(ACCOUNT, "4242")).terminate("test over")
