@@ -16,6 +16,9 @@ when nothing fails. Open loop: event i is due at t0 + i/rate (all at t0 for capa
 connection that falls behind sends late, and the latency, measured from the scheduled time,
 counts the wait (no coordinated omission). A non-2xx answer or a broken connection is retried
 on the same connection (re-signed, same event id, as the platform does) up to --attempts.
+Its cost, measured against the sink on this 2-core VM: 0.03 ms per webhook flat out, 0.08 ms at
+2,000/s; at 50-200/s 0.2-0.4 ms, nearly all kernel time in send() (waking the receiving process
+over loopback), user time ~0.08-0.15 ms: both are reported per run.
 
 **Sink.** POST anything but /_bench/*: a JSON object is one record, a JSON array a batch (each
 record's key in X-Eventsync-Idempotency-Keys, in order). Per record it checks order (a
