@@ -475,6 +475,7 @@ def phase(
         "sink_answered_503": st["answered_503"],
         "sender_lag_p99_ms": sent["sender_lag_p99_ms"],
         "sender_cpu_ms_per_webhook": sent["sender_cpu_ms_per_webhook"],
+        "sender_user_ms_per_webhook": sent["sender_user_ms_per_webhook"],
         "cpu_ms_per_event": {k: round(1000 * v / n, 3) for k, v in cpu.items()},
         "engine_cpu_ms_per_event": (
             round(1000 * sum(v for k, v in cpu.items() if k in ENGINE_ROLES) / n, 3) if is_engine else None

@@ -16,6 +16,9 @@ when nothing fails. Open loop: event i is due at t0 + i/rate (all at t0 for capa
 connection that falls behind sends late, and the latency, measured from the scheduled time,
 counts the wait (no coordinated omission). A non-2xx answer or a broken connection is retried
 on the same connection (re-signed, same event id, as the platform does) up to --attempts.
+Its cost, measured against the sink on this 2-core VM: 0.03 ms per webhook flat out, 0.08 ms at
+2,000/s; at 50-200/s 0.2-0.4 ms, nearly all kernel time in send() (waking the receiving process
+over loopback), user time ~0.08-0.15 ms: both are reported per run.
 
 **Sink.** POST anything but /_bench/*: a JSON object is one record, a JSON array a batch (each
 record's key in X-Eventsync-Idempotency-Keys, in order). Per record it checks order (a
@@ -184,7 +187,7 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
     t0 = a.start_at
     rate = a.rate
     # Built and signed before the clock starts; a retry re-signs (the platform's behaviour).
-    lanes: list[list[tuple[int, float, str, str, bytes, bytes]]] = [[] for _ in range(a.conns)]
+    lanes: list[list[tuple[int, float, str, str, bytes]]] = [[] for _ in range(a.conns)]
     # Lane j talks to receiver j % len(targets).
     where = [(t.hostname or "127.0.0.1", t.port or 80, t.path) for t in targets]
     for i in range(a.events):
@@ -195,7 +198,7 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
         j = (i % a.records) % a.conns
         host, port, path = where[j % len(where)]
         req = signed_request(f"{host}:{port}", path, eid, kind, body, secret, ts, 1)
-        lanes[j].append((i, due, eid, kind, body, req))
+        lanes[j].append((i, due, eid, kind, req))  # the body is the request's tail: held once
     accepted: list[int] = []
     statuses: dict[str, int] = {}
     lags: list[float] = []
@@ -203,13 +206,13 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
     built_at = time.time()
     if built_at > t0:
         print(f"sender: building took past the start ({built_at - t0:.1f} s late)", file=sys.stderr)
-    cpu0 = time.process_time()
+    cpu0 = os.times()
 
-    async def lane(j: int, items: list[tuple[int, float, str, str, bytes, bytes]]) -> None:
+    async def lane(j: int, items: list[tuple[int, float, str, str, bytes]]) -> None:
         host, port, path = where[j % len(where)]
         reader: asyncio.StreamReader | None = None
         writer: asyncio.StreamWriter | None = None
-        for i, due, eid, kind, body, req in items:
+        for i, due, eid, kind, req in items:
             wait = due - time.time()
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -218,7 +221,14 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
                 if attempt > 1:
                     await asyncio.sleep(min(5.0, a.retry_s * 2 ** (attempt - 2)))
                     req = signed_request(
-                        f"{host}:{port}", path, eid, kind, body, secret, int(time.time()), attempt
+                        f"{host}:{port}",
+                        path,
+                        eid,
+                        kind,
+                        req[req.index(b"\r\n\r\n") + 4 :],
+                        secret,
+                        int(time.time()),
+                        attempt,
                     )
                 try:
                     if writer is None:
@@ -249,7 +259,9 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
 
     await asyncio.gather(*(lane(j, items) for j, items in enumerate(lanes) if items))
     done = time.time()
-    cpu = time.process_time() - cpu0
+    t1 = os.times()
+    user, system = t1.user - cpu0.user, t1.system - cpu0.system
+    webhooks = max(1, sum(statuses.values()))
     lags.sort()
     return {
         "events": a.events,
@@ -260,7 +272,10 @@ async def send_all(a: argparse.Namespace) -> dict[str, Any]:
         "sent_until": done,
         "sender_lag_p50_ms": round(1000 * lags[len(lags) // 2], 2) if lags else None,
         "sender_lag_p99_ms": round(1000 * lags[int(0.99 * (len(lags) - 1))], 2) if lags else None,
-        "sender_cpu_ms_per_webhook": round(1000 * cpu / max(1, sum(statuses.values())), 4),
+        "sender_cpu_ms_per_webhook": round(1000 * (user + system) / webhooks, 4),
+        # At low rates nearly all of it is kernel time in send(): waking the receiving process on
+        # loopback (a VM here); flat out, wake-ups batch and the cost falls to ~0.03 ms.
+        "sender_user_ms_per_webhook": round(1000 * user / webhooks, 4),
         "accepted_ids": sorted(accepted),
     }
 

@@ -101,8 +101,8 @@ def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (Debian's package, which scripts/test.sh installs).
 
     `.url` is its database; `.new_database(name)` makes another (one per test keeps tests apart);
-    `.stop()` / `.start()` take the same server down and up again (same port, data and URL). A test
-    that stops it must start it again before it ends (try/finally): the server is shared.
+    `.stop()` / `.start()` take the same server down and up again (same port, data and URL). The
+    server is shared: a test that stops it must start it again, `with postgres.stopped(): ...` does.
     """
     try:
         # Its own folder under /tmp, not tmp_path: as root the server runs as the postgres user,

@@ -35,13 +35,10 @@ def test_stores_and_survives_stop_start(postgres: PostgresServer, postgres_url: 
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("eventsync",)
 
-    postgres.stop()
-    try:
+    with postgres.stopped():
         assert not postgres.running() and postgres.pid() is None
         with pytest.raises(psycopg.OperationalError):
             _count(url)
-    finally:
-        postgres.start()
     # Same port and password, committed rows kept.
     assert postgres.running() and postgres.pid() is not None
     assert _count(url) == 2

@@ -3,6 +3,7 @@
     server = PostgresServer.create(Path(tmp), port=free_port())   # initdb + start + createdb
     server.url      # postgresql://eventsync:<password>@127.0.0.1:<port>/eventsync
     server.stop(); server.start()                                 # same data, same port, same URL
+    with server.stopped(): ...                                    # an outage for the block
     server.destroy()                                              # stop and delete the folder
 
 Plain Python, no third-party import, so that `scripts/postgres.sh` can run this file with any
@@ -27,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +196,15 @@ class PostgresServer:
         """Stop now (fast shutdown: open sessions are cut, as in an outage); no-op when stopped."""
         if self.running():
             self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", str(START_TIMEOUT_S))
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Down for the block, up again after it (whatever the block raised): an outage."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
 
     def running(self) -> bool:
         return (
