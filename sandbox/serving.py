@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -39,10 +41,25 @@ class Served:
         self.thread.join(timeout=10)
 
 
+class _ClientGone:
+    """A client that hangs up before its request is read (a cancelled activity, a client
+    timeout) is a normal event for a server: nothing to answer, nothing to log, rather than
+    uvicorn's "Exception in ASGI application" traceback."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            return
+
+
 def start(app: object, host: str = "127.0.0.1", port: int | None = None) -> Served:
     """Start ``app`` under uvicorn in a daemon thread and wait until it accepts connections."""
     port = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    config = uvicorn.Config(_ClientGone(app), host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"served-{port}", daemon=True)
     thread.start()

@@ -128,58 +128,57 @@ async def _dev(
     # Connections that pin their deliveries to a queue of their own get a poller here too, or
     # their deliveries would wait for a worker that `dev` never starts.
     queues = sorted({c.task_queue for c in defs.connections if c.task_queue} - {TASK_QUEUE}) if defs else []
-    async with contextlib.AsyncExitStack() as workers:
-        for queue in [TASK_QUEUE, *queues]:
-            await workers.enter_async_context(
-                build_worker(client, queue, definitions=defs, keeper=queue == TASK_QUEUE)
-            )
-        if queues:
-            click.echo(f"  delivery queues: {', '.join(queues)}")
-        if defs is not None:
-            for line in await apply_definitions(client, defs):
-                click.echo(f"  apply: {line}")
-        if smoke:
-            result = await client.execute_workflow(
-                SmokeWorkflow.run,
-                PingInput(message="hello from eventsync dev"),
-                id=f"smoke-{uuid.uuid4().hex[:12]}",
-                task_queue=TASK_QUEUE,
-            )
-            click.echo(f"  smoke run ok (engine {result.engine_version})")
-        # The webhook receiver, in this process: the platform (or `eventsync sandbox`) posts here.
-        secret = os.environ.get(SECRET_ENV) or DEV_SECRET
-        receiver = receiver_server(
-            defs or Definitions(),
-            secrets_from_env(secret),
-            lambda: connect(here),
-            "127.0.0.1",
-            receiver_port,
-            embedded=True,
-        )
-        servers = [(receiver, await _started(receiver, f"webhook receiver on port {receiver_port}"))]
-        if codec_port:
-            codec = _codec_server(server, codec_port)
-            servers.append((codec, await _started(codec, f"codec server on port {codec_port}")))
-        where = "$" + SECRET_ENV if os.environ.get(SECRET_ENV) else f"dev secret {DEV_SECRET!r}"
-        with contextlib.ExitStack() as emulators:
-            if sandbox:
-                from sandbox import stack as sandbox_stack
+    secret = os.environ.get(SECRET_ENV) or DEV_SECRET
+    # The emulators go up first and down last: the workers stop (cancelling what they run)
+    # while the systems their activities talk to are still there, instead of those activities
+    # failing against emulators that vanished under them.
+    with contextlib.ExitStack() as emulators:
+        running: dict[str, Any] = {}
+        if sandbox:
+            from sandbox import stack as sandbox_stack
 
-                hook = {
-                    "url": f"http://127.0.0.1:{receiver_port}/webhooks/platform",
-                    "secret": secret.split(",")[0],
-                }
-                running = emulators.enter_context(sandbox_stack.run(settings={"platform": {"webhook": hook}}))
-                for r in running.values():
-                    click.echo(f"  sandbox {r.name:<11} {r.url}")
-                if seed_registrations:
-                    click.echo(
-                        "  seeded " + await asyncio.to_thread(_seed_sandbox, running, seed_registrations)
-                    )
+            hook = {"url": f"http://127.0.0.1:{receiver_port}/webhooks/platform", "secret": secret.split(",")[0]}
+            running = emulators.enter_context(sandbox_stack.run(settings={"platform": {"webhook": hook}}))
+        async with contextlib.AsyncExitStack() as workers:
+            for queue in [TASK_QUEUE, *queues]:
+                await workers.enter_async_context(
+                    build_worker(client, queue, definitions=defs, keeper=queue == TASK_QUEUE)
+                )
+            if queues:
+                click.echo(f"  delivery queues: {', '.join(queues)}")
+            if defs is not None:
+                for line in await apply_definitions(client, defs):
+                    click.echo(f"  apply: {line}")
+            if smoke:
+                result = await client.execute_workflow(
+                    SmokeWorkflow.run,
+                    PingInput(message="hello from eventsync dev"),
+                    id=f"smoke-{uuid.uuid4().hex[:12]}",
+                    task_queue=TASK_QUEUE,
+                )
+                click.echo(f"  smoke run ok (engine {result.engine_version})")
+            # The webhook receiver, in this process: the platform (or `eventsync sandbox`) posts here.
+            receiver = receiver_server(
+                defs or Definitions(),
+                secrets_from_env(secret),
+                lambda: connect(here),
+                "127.0.0.1",
+                receiver_port,
+                embedded=True,
+            )
+            servers = [(receiver, await _started(receiver, f"webhook receiver on port {receiver_port}"))]
+            if codec_port:
+                codec = _codec_server(server, codec_port)
+                servers.append((codec, await _started(codec, f"codec server on port {codec_port}")))
+            where = "$" + SECRET_ENV if os.environ.get(SECRET_ENV) else f"dev secret {DEV_SECRET!r}"
+            for r in running.values():
+                click.echo(f"  sandbox {r.name:<11} {r.url}")
+            if running and seed_registrations:
+                click.echo("  seeded " + await asyncio.to_thread(_seed_sandbox, running, seed_registrations))
             await _serve_until_stopped(server, receiver_port, codec_port, where, stop)
-        for embedded, serving in servers:
-            embedded.should_exit = True
-            await serving
+            for embedded, serving in servers:
+                embedded.should_exit = True
+                await serving
     click.echo("stopping…")
 
 
@@ -288,13 +287,20 @@ def dev(
     # The event store beside the dev server's database; commands run from this folder find it.
     from eventsync.store.sql import STORE_ENV
 
-    os.environ.setdefault(STORE_ENV, "sqlite:///" + str((state_dir / "events.sqlite3").resolve()))
+    store_file = (state_dir / "events.sqlite3").resolve()
+    os.environ.setdefault(STORE_ENV, "sqlite:///" + str(store_file))
     ui_codec = ["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port and ui_port else []
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port or None, extra_args=ui_codec)
     if sandbox:
         # The emulators start empty (and seeded) every time; Temporal's history must not
         # outlive them, or `explain` would mix two people under one registration code.
         previous = server.set_aside_state()
+        if os.environ[STORE_ENV] == "sqlite:///" + str(store_file):
+            # The event store describes the same records as Temporal's state: set aside with it.
+            for suffix in ("", "-wal", "-shm"):
+                f = store_file.with_name(store_file.name + suffix)
+                if f.exists():
+                    f.rename(f.with_name(f.name + ".previous"))
         if previous is not None:
             click.echo(f"  --sandbox: emulators start afresh, so Temporal does too (previous state: {previous})")
     try:

@@ -177,3 +177,33 @@ def test_dev_with_the_sandbox_starts_temporal_afresh_with_the_emulators(tmp_path
         _stop(proc)
     assert len(first) == 1 and len(second) == 1 and first != second
     assert (tmp_path / "temporal.sqlite.previous").exists()
+
+
+def test_ctrl_c_mid_activity_stops_the_workers_before_the_emulators(tmp_path: Path) -> None:
+    # A Touchpoint reprocess is mid-way (each Touchpoint call slowed to 1 s) when the operator
+    # stops dev: its activity is cancelled by the worker's shutdown, not failed against an
+    # emulator that already went away (which printed that failure's traceback).
+    port, receiver_port = free_port(), free_port()
+    secrets = {
+        "PLATFORM_PASSWORD": "sandbox",
+        "MARKETO_CLIENT_SECRET": "sandbox-marketo-secret",
+        "ELOQUA_PASSWORD": "sandbox-password",
+        "TOUCHPOINT_TOKEN": "tp-sandbox-token",
+    }
+    env = {**os.environ, **secrets}
+    defs = str(Path(__file__).resolve().parents[2] / "examples" / "dev")
+    extra = ("--sandbox", "--seed", "30", "--no-smoke", "--definitions", defs)
+    proc = _start(tmp_path, port, receiver_port, env=env, extra=extra)
+    try:
+        slow = {"path": "/api/v1/", "action": "delay", "delay_s": 1.0}
+        httpx.post("http://127.0.0.1:8702/_sandbox/faults", json=slow).raise_for_status()
+        started = subprocess.run(
+            [sys.executable, "-m", "client", "touchpoint", "reprocess", "--account", "DEMO", "--event", "SUMMIT26"]
+            + ["--no-wait", "-d", defs, "--address", f"127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        time.sleep(4)  # the reprocess activity is now making its (slow) Touchpoint calls
+    finally:
+        out = _stop(proc)
+    assert "Traceback" not in out, out
