@@ -79,6 +79,7 @@ async def run_pump(
     tasks: dict[asyncio.Task[Verdict], list[StoredEvent]] = {}
     stop = False  # something for the workflow: finish what is out, then return
     seen = await in_thread(store.last_seq)
+    backing_off = True  # unknown at start: ask the store once
     last_beat = 0.0
 
     async def one(batch: list[StoredEvent]) -> Verdict:
@@ -115,7 +116,8 @@ async def run_pump(
             last_beat = now
         out_of_time = now - started >= config.budget_s
         if not stop and not out_of_time and len(tasks) < config.in_flight:
-            seen = max(seen, await in_thread(store.last_seq))
+            # What the watcher knew before this read: anything committed after it moves it past.
+            seen = max(seen, watcher.latest)
             batch = await in_thread(store.ready, flow, shard, now, config.batch_limit, busy)
             if batch:
                 busy.update(e.record_key for e in batch)
@@ -141,6 +143,8 @@ async def run_pump(
                     report.pause_s, report.pause_reason, report.pause_kind = v.pause_s, v.pause_reason, v.pause_kind
                 if v.parked or v.pause_s:
                     stop = True
+                if any(r.not_before for r in v.settlement.retry.values()):
+                    backing_off = True
                 last_work = clock()
             continue
         if stop or out_of_time:
@@ -148,7 +152,8 @@ async def run_pump(
         if clock() - last_work >= config.idle_return_s:
             report.idle = True
             break
-        wake = await in_thread(store.next_wake, flow, shard, clock())
+        wake = await in_thread(store.next_wake, flow, shard, clock()) if backing_off else None
+        backing_off = wake is not None
         timeout = HEARTBEAT_S if wake is None else max(0.001, min(HEARTBEAT_S, wake - clock()))
         seen = await watcher.wait(seen, timeout)
     report.offset = await in_thread(store.low_watermark, flow, shard)
