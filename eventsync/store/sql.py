@@ -198,14 +198,16 @@ class EventStore:
         return sql.replace("?", "%s") if self.postgres else sql
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
-        """One transaction; any database failure becomes StoreUnavailable (the caller retries)."""
+    def _tx(self, write: bool = True) -> Iterator[Any]:
+        """One transaction; any database failure becomes StoreUnavailable (the caller retries).
+        SQLite: a writer takes the write lock up front (no deadlock upgrading it later); a reader
+        only reads a snapshot and never waits for, or blocks, a writer (WAL)."""
         self._ensure_schema()
         try:
             conn = self._conn()
             cur = conn.cursor()
             if not self.postgres:
-                cur.execute("BEGIN IMMEDIATE")
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield _Cursor(cur, self._sql)
             except BaseException:
@@ -286,7 +288,7 @@ class EventStore:
     # ---- the delivery activity ------------------------------------------------------------------
 
     def last_seq(self) -> int:
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events")
             return int(cur.fetchone()[0])
 
@@ -297,7 +299,7 @@ class EventStore:
         event (by the platform's per-record sequence, then arrival), none of a record that is
         parked, backing off or in `busy` (already being delivered)."""
         skip = set(busy)
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute(
                 "SELECT record_key FROM records WHERE flow = ? AND shard = ? AND (parked = 1 OR not_before > ?)",
                 (flow, shard, now),
@@ -329,7 +331,7 @@ class EventStore:
         if not keys:
             return {}
         out: dict[str, RetryState] = {}
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -347,7 +349,7 @@ class EventStore:
         out: dict[str, str] = {}
         if not keys:
             return out
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -405,7 +407,7 @@ class EventStore:
 
     def low_watermark(self, flow: str, shard: int) -> int:
         """Every event of the shard at or below this seq is settled (what the workflow records)."""
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT MIN(seq) FROM events WHERE flow = ? AND shard = ? AND state = 0", (flow, shard))
             first = cur.fetchone()[0]
             if first is not None:
@@ -415,7 +417,7 @@ class EventStore:
 
     def next_wake(self, flow: str, shard: int, now: float) -> float | None:
         """When the earliest backed-off record of the shard with pending events is due."""
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute(
                 "SELECT MIN(r.not_before) FROM records r WHERE r.flow = ? AND r.shard = ? AND r.parked = 0"
                 " AND r.not_before > ? AND EXISTS (SELECT 1 FROM events e WHERE e.flow = r.flow"
@@ -435,7 +437,7 @@ class EventStore:
         if shard is not None:
             where += " AND shard = ?"
             args.append(shard)
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute(
                 "SELECT flow, shard, record_key, parked_event_id, parked_reason, attempts, parked_since"
                 f" FROM records WHERE {where} ORDER BY parked_since, record_key LIMIT ?",
@@ -458,7 +460,7 @@ class EventStore:
         return out
 
     def parked_count(self, flow: str, shard: int) -> int:
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT COUNT(*) FROM records WHERE flow = ? AND shard = ? AND parked = 1", (flow, shard))
             return int(cur.fetchone()[0])
 
@@ -508,7 +510,7 @@ class EventStore:
 
     def decisions(self, flow: str, record: str, limit: int = 200) -> list[Decision]:
         """A record's story, oldest first: every decision kept, then what still waits."""
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute(
                 "SELECT at, event_id, event_type, decision, rule, status, detail, by_whom, vendor_id, action"
                 " FROM decisions WHERE flow = ? AND record_key = ? ORDER BY id DESC LIMIT ?",
@@ -548,7 +550,7 @@ class EventStore:
         self, flow: str, after: float, before: float, after_seq: int = 0, limit: int = 1000
     ) -> list[StoredEvent]:
         """A flow's events received in (after, before), in arrival order, `limit` at a time."""
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute(
                 "SELECT seq, shard, event_id, record_key, sequence, payload, received_at FROM events"
                 " WHERE flow = ? AND received_at > ? AND received_at < ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -563,31 +565,31 @@ class EventStore:
         """From when on the store holds every event it received: its creation, or the retention
         horizon once it is older than that."""
         now = time.time() if now is None else now
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT value FROM meta WHERE name = 'created_at'")
             row = cur.fetchone()
         created = float(row[0]) if row else now
         return max(created, now - retention_s)
 
     def pending(self, flow: str) -> int:
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT COUNT(*) FROM events WHERE flow = ? AND state = 0", (flow,))
             return int(cur.fetchone()[0])
 
     def flows(self) -> list[str]:
         """Every flow the store has events of."""
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT DISTINCT flow FROM events")
             return sorted(r[0] for r in cur.fetchall())
 
     def pending_shards(self) -> list[tuple[str, int]]:
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute("SELECT DISTINCT flow, shard FROM events WHERE state = 0")
             return sorted((f, int(s)) for f, s in cur.fetchall())
 
     def counts(self, flow: str, since: float) -> list[tuple[int, str, str, int]]:
         """(minute, counter, reason, n) rows of a flow from `since` on, oldest first."""
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             cur.execute(
                 "SELECT t, name, reason, n FROM counts WHERE flow = ? AND t >= ? ORDER BY t",
                 (flow, _minute(since)),
