@@ -83,22 +83,19 @@ def _composite(
         adjusted = src.name("c")
         _adjust(src, node.special_child, value, parent, slot, adjusted)
         value = adjusted
-    k, x, i = src.name("k"), src.name("x"), src.name("i")
+    # Objects and arrays share one loop (so the children are generated once, not once per
+    # kind of parent): `slot` is the key or the index, `k` its text.
+    it, slot, x, k = src.name("it"), src.name("sl"), src.name("x"), src.name("k")
     src.line(f"if isinstance({value}, dict):")
-    src.indent()
-    src.line(f"for {k}, {x} in list({value}.items()):")
-    src.indent()
-    _dispatch(src, node, k, x, value, k, depth)
-    src.dedent()
-    src.dedent()
+    src.line(f"    {it} = list({value}.items())")
     src.line(f"elif isinstance({value}, list):")
+    src.line(f"    {it} = list(enumerate({value}))")
+    src.line("else:")
+    src.line(f"    {it} = ()")
+    src.line(f"for {slot}, {x} in {it}:")
     src.indent()
-    src.line(f"for {i} in range(len({value})):")
-    src.indent()
-    src.line(f"{x} = {value}[{i}]")
-    src.line(f"{k} = str({i})")
-    _dispatch(src, node, k, x, value, i, depth)
-    src.dedent()
+    src.line(f"{k} = {slot} if {slot}.__class__ is str else str({slot})")
+    _dispatch(src, node, k, x, value, slot, depth)
     src.dedent()
     # A scalar's text is matched too, but with a text as the parent nothing can change.
 

@@ -69,15 +69,17 @@ class _Gen:
 
 
 def _only_writer(g: _Gen, writer: PathEvaluatingTraversal) -> bool:
-    """True when no other writer (nor this one twice) can write at or below this literal path."""
+    """True when no other writer (nor this one twice) can write at, below or above this literal path."""
     mine = _pattern(writer)
     if None in mine:
         return False
-    hits = sum(
-        1
-        for pat in g.patterns
-        if len(pat) >= len(mine) and all(p is None or p == k for p, k in zip(pat, mine, strict=False))
-    )
+    hits = 0
+    for pat in g.patterns:
+        if len(pat) >= len(mine):
+            hits += all(p is None or p == k for p, k in zip(pat, mine, strict=False))
+        elif all(p is None or p == k for p, k in zip(pat, mine, strict=False)):
+            # a writer that can end on an ancestor may put a whole object there, keys and all
+            return False
     return hits == 1
 
 
@@ -664,7 +666,10 @@ def _emit_composite(
         if literals:
             src.dedent()
 
-    # an object
+    # Objects and arrays share one loop for the computed keys, so each child's code is
+    # generated once (not once per kind of parent); literal keys are looked up per kind.
+    looping = computed or conflict
+    it = src.name("it")
     src.line(f"if isinstance({val}, dict):")
     src.indent()
     src.known_dicts.add(val)
@@ -677,18 +682,8 @@ def _emit_composite(
             _emit_child(g, child, raw[raw_key], repr(lit), (), x, lv, [*ptr, raw_key])
             src.line("pass")
             src.dedent()
-    if computed or conflict:
-        k, x = src.name("k"), src.name("v")
-        items = f"{val}.items()" if g.own else f"list({val}.items())"
-        src.line(f"for {k}, {x} in {items}:")
-        src.indent()
-        g.loops += 1
-        if conflict:
-            by_key(k, x)
-        else:
-            _emit_computed(g, node, raw, k, x, lv, ptr)
-        g.loops -= 1
-        src.dedent()
+    if looping:
+        src.line(f"{it} = {val}.items()" if g.own else f"{it} = list({val}.items())")
     src.line("pass")
     src.known_dicts.discard(val)
     src.dedent()
@@ -707,33 +702,18 @@ def _emit_composite(
             src.line(f"{x} = {val}[{idx}]")
             _emit_child(g, child, raw[raw_key], repr(lit), (), x, lv, [*ptr, raw_key])
             src.dedent()
-    if computed or conflict:
-        i, k, x = src.name("i"), src.name("k"), src.name("v")
-        if g.own:
-            src.line(f"for {i}, {x} in enumerate({val}):")
-        else:
-            src.line(f"for {i} in range(len({val})):")
-            src.line(f"    {x} = {val}[{i}]")
-        src.indent()
-        g.loops += 1
-        lone_star = not conflict and [type(c.path_element) for c in node.computed_children] == [
-            StarAllPathElement
-        ]
-        if lone_star:
-            k = f"str({i})"  # only made if a reference or the trace uses it
-        else:
-            src.line(f"{k} = str({i})")
-        if conflict:
-            by_key(k, x)
-        else:
-            _emit_computed(g, node, raw, k, x, lv, ptr)
-        g.loops -= 1
-        src.dedent()
+    if looping:
+        # as jolt-py's `for i in range(len(v))` reading v[i] each time
+        src.line(f"{it} = zip(map(str, range(len({val}))), {val})")
     src.line("pass")
     src.dedent()
 
     # a scalar: its text matches keys, with no value
-    src.line(f"elif {val} is not None:")
+    src.line("else:")
+    src.indent()
+    if looping:
+        src.line(f"{it} = ()")
+    src.line(f"if {val} is not None:")
     src.indent()
     s = src.name("s")
     src.line(f"{s} = _jstr({val})")
@@ -750,6 +730,19 @@ def _emit_composite(
             _emit_computed(g, node, raw, s, "None", lv, ptr)
     src.line("pass")
     src.dedent()
+    src.dedent()
+
+    if looping:
+        k, x = src.name("k"), src.name("v")
+        src.line(f"for {k}, {x} in {it}:")
+        src.indent()
+        g.loops += 1
+        if conflict:
+            by_key(k, x)
+        else:
+            _emit_computed(g, node, raw, k, x, lv, ptr)
+        g.loops -= 1
+        src.dedent()
     g.depth -= 1
 
 

@@ -214,6 +214,14 @@ SETTINGS = settings(
 
 @SETTINGS
 @given(chains, inputs, contexts)
+@example(  # `@` puts the input at the root, keys and all: `a` then lands on an existing "o"
+    [
+        {"operation": "shift", "spec": {"a": "o", "@": ""}},
+        {"operation": "shift", "spec": {"a": "o", "@": ""}},
+    ],
+    {"a": "a"},
+    None,
+)
 def test_compiled_chains_equal_jolt_py(spec: list[dict[str, Any]], data: Any, context: Any) -> None:
     _check(spec, data, context)
 
