@@ -45,6 +45,13 @@ def _dispatch(
     """_apply_key: a child registered under exactly this key, else the first computed key that matches."""
     first = True
     for raw_key, child in node.literal_children.items():
+        if isinstance(child.path_element, StarAllPathElement) and not any(
+            c.path_element.string_match(raw_key)
+            for c in node.computed_children[: node.computed_children.index(child)]
+        ):
+            # a `*` child is also registered under the key "*"; that key reaches it through
+            # the computed keys anyway (nothing before it matches "*"), so generate it once
+            continue
         src.line(f"{'if' if first else 'elif'} {key} == {raw_key!r}:")
         first = False
         src.indent()
