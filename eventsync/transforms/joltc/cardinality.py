@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyjolt._common.paths import StarAllPathElement, StarRegexPathElement, StarSinglePathElement
+from pyjolt._common.paths import (
+    StarAllPathElement,
+    StarPathElement,
+    StarRegexPathElement,
+    StarSinglePathElement,
+)
 from pyjolt.transforms.cardinality import Cardinality, _CompositeSpec, _LeafSpec
 
 from eventsync.transforms.joltc.source import Source, Unsupported
@@ -46,7 +51,7 @@ def _dispatch(
     first = True
     for raw_key, child in node.literal_children.items():
         if isinstance(child.path_element, StarAllPathElement) and not any(
-            c.path_element.string_match(raw_key)
+            not isinstance(c.path_element, StarPathElement) or c.path_element.string_match(raw_key)
             for c in node.computed_children[: node.computed_children.index(child)]
         ):
             # a `*` child is also registered under the key "*"; that key reaches it through
