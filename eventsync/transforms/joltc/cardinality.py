@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyjolt._common.paths import StarAllPathElement, StarRegexPathElement, StarSinglePathElement
+from pyjolt._common.paths import (
+    StarAllPathElement,
+    StarPathElement,
+    StarRegexPathElement,
+    StarSinglePathElement,
+)
 from pyjolt.transforms.cardinality import Cardinality, _CompositeSpec, _LeafSpec
 
 from eventsync.transforms.joltc.source import Source, Unsupported
@@ -45,6 +50,13 @@ def _dispatch(
     """_apply_key: a child registered under exactly this key, else the first computed key that matches."""
     first = True
     for raw_key, child in node.literal_children.items():
+        if isinstance(child.path_element, StarAllPathElement) and not any(
+            not isinstance(c.path_element, StarPathElement) or c.path_element.string_match(raw_key)
+            for c in node.computed_children[: node.computed_children.index(child)]
+        ):
+            # a `*` child is also registered under the key "*"; that key reaches it through
+            # the computed keys anyway (nothing before it matches "*"), so generate it once
+            continue
         src.line(f"{'if' if first else 'elif'} {key} == {raw_key!r}:")
         first = False
         src.indent()
@@ -83,22 +95,19 @@ def _composite(
         adjusted = src.name("c")
         _adjust(src, node.special_child, value, parent, slot, adjusted)
         value = adjusted
-    k, x, i = src.name("k"), src.name("x"), src.name("i")
+    # Objects and arrays share one loop (so the children are generated once, not once per
+    # kind of parent): `slot` is the key or the index, `k` its text.
+    it, slot, x, k = src.name("it"), src.name("sl"), src.name("x"), src.name("k")
     src.line(f"if isinstance({value}, dict):")
-    src.indent()
-    src.line(f"for {k}, {x} in list({value}.items()):")
-    src.indent()
-    _dispatch(src, node, k, x, value, k, depth)
-    src.dedent()
-    src.dedent()
+    src.line(f"    {it} = list({value}.items())")
     src.line(f"elif isinstance({value}, list):")
+    src.line(f"    {it} = list(enumerate({value}))")
+    src.line("else:")
+    src.line(f"    {it} = ()")
+    src.line(f"for {slot}, {x} in {it}:")
     src.indent()
-    src.line(f"for {i} in range(len({value})):")
-    src.indent()
-    src.line(f"{x} = {value}[{i}]")
-    src.line(f"{k} = str({i})")
-    _dispatch(src, node, k, x, value, i, depth)
-    src.dedent()
+    src.line(f"{k} = {slot} if {slot}.__class__ is str else str({slot})")
+    _dispatch(src, node, k, x, value, slot, depth)
     src.dedent()
     # A scalar's text is matched too, but with a text as the parent nothing can change.
 

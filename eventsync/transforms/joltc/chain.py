@@ -72,8 +72,9 @@ def build(
         except Unsupported as why:
             fns.append(_interpreted(transform))
             reasons.append(str(why))
-        except RecursionError:
+        except (RecursionError, SyntaxError, MemoryError) as too_big:
+            # Python limits nesting (20 loop/try blocks, 100 indentation levels)
             fns.append(_interpreted(transform))
-            reasons.append("the spec is too deep to generate")
+            reasons.append(f"the spec is too deeply nested to generate ({type(too_big).__name__})")
     copy_input = not (isinstance(transforms[0], (Shift, Sort)) and reasons[0] is None)
     return fns, reasons, copy_input

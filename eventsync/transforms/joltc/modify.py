@@ -398,11 +398,11 @@ class _Gen:
         if all_lit:
             for lit, child, raw_key in literals:
                 idx = try_parse_int(lit)
-                x = src.name("x")
                 if idx is None or idx < 0:
-                    src.line(f"{x} = _M")
-                else:
-                    src.line(f"{x} = _item({v}, {idx}, {orig}) if {idx} < len({v}) else _M")
+                    # a key that is no index, in an array: nothing is written or created there
+                    continue
+                x = src.name("x")
+                src.line(f"{x} = _item({v}, {idx}, {orig}) if {idx} < len({v}) else _M")
                 self.literal(child, raw[raw_key], repr(lit), x, v, "list", orig, levels)
         if computed or conflict:
             i, k, x = src.name("i"), src.name("k"), src.name("x")
@@ -419,23 +419,9 @@ class _Gen:
         src.line("pass")
         src.dedent()
 
-        src.line(f"elif {v} is not None:")
-        src.indent()
-        s = src.name("s")
-        src.line(f"{s} = _jstr({v})")
-        if conflict:
-            by_key(s, "_M", "scalar")
-        else:
-            for lit, child, raw_key in literals:
-                src.line(f"if {s} == {lit!r}:")
-                src.indent()
-                self.literal(child, raw[raw_key], s, "_M", v, "scalar", orig, levels)
-                src.line("pass")
-                src.dedent()
-            if computed:
-                self.computed(spec, raw, s, "_M", v, "scalar", orig, levels)
-        src.line("pass")
-        src.dedent()
+        # A scalar: jolt-py matches its text against the keys, but with a text as the parent
+        # nothing can be written or created (functions are evaluated and their value dropped),
+        # so there is no code to generate.
 
 
 def _item(items: list[Any], index: int, orig: int | None) -> Any:

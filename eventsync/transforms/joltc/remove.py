@@ -17,73 +17,79 @@ def _index(spec: _Spec) -> int | None:
 
 
 def _process(src: Source, children: list[_Spec], sub: str, depth: int) -> None:
-    """_CompositeSpec._process_children(sub)."""
+    """_CompositeSpec._process_children(sub).
+
+    Children are visited in order; a child with children of its own is generated once (its
+    matching items chosen by the kind of `sub`), a leaf collects what to delete; deleting
+    comes last, as in jolt-py.
+    """
     if depth > _MAX_DEPTH:
         raise Unsupported(f"a spec nested deeper than {_MAX_DEPTH}")
-    src.line(f"if isinstance({sub}, list):")
-    src.indent()
-    idxs = src.name("ix")
+    idxs, keys = src.name("ix"), src.name("ks")
     src.line(f"{idxs} = set()")
+    src.line(f"{keys} = []")
     for child in children:
         pe = child.path_element
         literal = isinstance(pe, LiteralPathElement)
         if isinstance(child, _CompositeSpec):
+            items = src.name("its")
+            src.line(f"if isinstance({sub}, list):")
             if literal:
                 i = _index(child)
-                if i is not None:
-                    src.line(f"if {i} < len({sub}):")
-                    src.indent()
-                    _process(src, child.children, f"{sub}[{i}]", depth + 1)
-                    src.dedent()
+                src.line(
+                    f"    {items} = [{sub}[{i}]] if {i} < len({sub}) else ()"
+                    if i is not None
+                    else f"    {items} = ()"
+                )
             elif isinstance(pe, StarAllPathElement):
-                item = src.name("it")
-                src.line(f"for {item} in {sub}:")
-                src.indent()
-                _process(src, child.children, item, depth + 1)
-                src.dedent()
-        elif literal:
+                src.line(f"    {items} = list({sub})")
+            else:
+                src.line(f"    {items} = ()")
+            src.line(f"elif isinstance({sub}, dict):")
+            if literal:
+                src.line(f"    {items} = ({sub}.get({pe.raw_key!r}),)")
+            elif isinstance(pe, StarAllPathElement):
+                src.line(f"    {items} = list({sub}.values())")
+            else:
+                src.line(
+                    f"    {items} = [v for k, v in list({sub}.items()) if {src.const(pe, 'P')}.string_match(k)]"
+                )
+            src.line("else:")
+            src.line(f"    {items} = ()")
+            item = src.name("it")
+            src.line(f"for {item} in {items}:")
+            src.indent()
+            _process(src, child.children, item, depth + 1)
+            src.dedent()
+            continue
+        src.line(f"if isinstance({sub}, list):")
+        src.indent()
+        if literal:
             i = _index(child)
             if i is not None:
                 src.line(f"if {i} < len({sub}):")
                 src.line(f"    {idxs}.add({i})")
         elif isinstance(pe, StarAllPathElement):
             src.line(f"{idxs}.update(range(len({sub})))")
-    n = src.name("i")
-    src.line(f"for {n} in sorted({idxs}, reverse=True):")
-    src.line(f"    del {sub}[{n}]")
-    src.dedent()
-    src.line(f"elif isinstance({sub}, dict):")
-    src.indent()
-    keys = src.name("ks")
-    src.line(f"{keys} = []")
-    for child in children:
-        pe = child.path_element
-        literal = isinstance(pe, LiteralPathElement)
-        if isinstance(child, _CompositeSpec):
-            if literal:
-                v = src.name("v")
-                src.line(f"{v} = {sub}.get({pe.raw_key!r})")
-                _process(src, child.children, v, depth + 1)
-            else:
-                k, v = src.name("k"), src.name("v")
-                src.line(f"for {k}, {v} in list({sub}.items()):")
-                src.indent()
-                if not isinstance(pe, StarAllPathElement):
-                    src.line(f"if not {src.const(pe, 'P')}.string_match({k}):")
-                    src.line("    continue")
-                _process(src, child.children, v, depth + 1)
-                src.dedent()
-        elif literal:
+        src.line("pass")
+        src.dedent()
+        src.line(f"elif isinstance({sub}, dict):")
+        src.indent()
+        if literal:
             src.line(f"if {pe.raw_key!r} in {sub}:")
             src.line(f"    {keys}.append({pe.raw_key!r})")
         elif isinstance(pe, StarAllPathElement):
             src.line(f"{keys}.extend({sub})")
         else:
             src.line(f"{keys}.extend([k for k in {sub} if {src.const(pe, 'P')}.string_match(k)])")
-    k = src.name("k")
-    src.line(f"for {k} in {keys}:")
-    src.line(f"    {sub}.pop({k}, None)")
-    src.dedent()
+        src.dedent()
+    n, k = src.name("i"), src.name("k")
+    src.line(f"if isinstance({sub}, list):")
+    src.line(f"    for {n} in sorted({idxs}, reverse=True):")
+    src.line(f"        del {sub}[{n}]")
+    src.line(f"elif isinstance({sub}, dict):")
+    src.line(f"    for {k} in {keys}:")
+    src.line(f"        {sub}.pop({k}, None)")
 
 
 def generate(step: Remove) -> Any:

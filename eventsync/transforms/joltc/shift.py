@@ -69,15 +69,17 @@ class _Gen:
 
 
 def _only_writer(g: _Gen, writer: PathEvaluatingTraversal) -> bool:
-    """True when no other writer (nor this one twice) can write at or below this literal path."""
+    """True when no other writer (nor this one twice) can write at, below or above this literal path."""
     mine = _pattern(writer)
     if None in mine:
         return False
-    hits = sum(
-        1
-        for pat in g.patterns
-        if len(pat) >= len(mine) and all(p is None or p == k for p, k in zip(pat, mine, strict=False))
-    )
+    hits = 0
+    for pat in g.patterns:
+        if len(pat) >= len(mine):
+            hits += all(p is None or p == k for p, k in zip(pat, mine, strict=False))
+        elif all(p is None or p == k for p, k in zip(pat, mine, strict=False)):
+            # a writer that can end on an ancestor may put a whole object there, keys and all
+            return False
     return hits == 1
 
 
@@ -606,6 +608,114 @@ def _literal_items(node: _CompositeSpec, raw: dict[str, Any]) -> list[tuple[str,
     ]
 
 
+SPLIT_LOOPS = 3
+"""Composites with at most this many levels of wildcard loops below them get a loop for objects
+and another for arrays (fastest; 2^levels copies of the code); deeper ones share one loop."""
+
+
+def _loop_depth(node: Any) -> int:
+    if not isinstance(node, _CompositeSpec):
+        return 0
+    children = [*node.special_children, *node.literal_children.values(), *node.computed_children]
+    below = max((_loop_depth(c) for c in children), default=0)
+    return below + (1 if node.computed_children else 0)
+
+
+def _emit_split(
+    g: _Gen,
+    node: _CompositeSpec,
+    raw: dict[str, Any],
+    val: str,
+    lv: list[Level],
+    ptr: list[str],
+    literals: list[tuple[str, Any, Any]],
+    avail: bool,
+    conflict: bool,
+    by_key: Any,
+) -> None:
+    src = g.src
+    src.line(f"if isinstance({val}, dict):")
+    src.indent()
+    src.known_dicts.add(val)
+    if avail:
+        for lit, child, raw_key in literals:
+            x = src.name("v")
+            src.line(f"{x} = {val}.get({lit!r}, _M)")
+            src.line(f"if {x} is not _M:")
+            src.indent()
+            _emit_child(g, child, raw[raw_key], repr(lit), (), x, lv, [*ptr, raw_key])
+            src.line("pass")
+            src.dedent()
+    k, x = src.name("k"), src.name("v")
+    items = f"{val}.items()" if g.own else f"list({val}.items())"
+    src.line(f"for {k}, {x} in {items}:")
+    src.indent()
+    g.loops += 1
+    if conflict:
+        by_key(k, x)
+    else:
+        _emit_computed(g, node, raw, k, x, lv, ptr)
+    g.loops -= 1
+    src.dedent()
+    src.line("pass")
+    src.known_dicts.discard(val)
+    src.dedent()
+
+    src.line(f"elif isinstance({val}, list):")
+    src.indent()
+    if avail:
+        for lit, child, raw_key in literals:
+            idx = try_parse_int(lit)
+            if idx is None or idx < 0:
+                continue
+            x = src.name("v")
+            src.line(f"if len({val}) > {idx}:")
+            src.indent()
+            src.line(f"{x} = {val}[{idx}]")
+            _emit_child(g, child, raw[raw_key], repr(lit), (), x, lv, [*ptr, raw_key])
+            src.dedent()
+    i, k, x = src.name("i"), src.name("k"), src.name("v")
+    if g.own:
+        src.line(f"for {i}, {x} in enumerate({val}):")
+    else:
+        src.line(f"for {i} in range(len({val})):")
+        src.line(f"    {x} = {val}[{i}]")
+    src.indent()
+    g.loops += 1
+    lone_star = not conflict and [type(c.path_element) for c in node.computed_children] == [
+        StarAllPathElement
+    ]
+    if lone_star:
+        k = f"str({i})"  # only made if a reference or the trace uses it
+    else:
+        src.line(f"{k} = str({i})")
+    if conflict:
+        by_key(k, x)
+    else:
+        _emit_computed(g, node, raw, k, x, lv, ptr)
+    g.loops -= 1
+    src.dedent()
+    src.line("pass")
+    src.dedent()
+
+    src.line(f"elif {val} is not None:")
+    src.indent()
+    s = src.name("s")
+    src.line(f"{s} = _jstr({val})")
+    if conflict:
+        by_key(s, "None")
+    else:
+        for lit, child, raw_key in literals:
+            src.line(f"if {s} == {lit!r}:")
+            src.indent()
+            _emit_child(g, child, raw[raw_key], s, (), "None", lv, [*ptr, raw_key])
+            src.line("pass")
+            src.dedent()
+        _emit_computed(g, node, raw, s, "None", lv, ptr)
+    src.line("pass")
+    src.dedent()
+
+
 def _emit_composite(
     g: _Gen,
     node: _CompositeSpec,
@@ -664,7 +774,14 @@ def _emit_composite(
         if literals:
             src.dedent()
 
-    # an object
+    looping = computed or conflict
+    if looping and _loop_depth(node) <= SPLIT_LOOPS:
+        _emit_split(g, node, raw, val, lv, ptr, literals, avail, conflict, by_key)
+        g.depth -= 1
+        return
+    # Objects and arrays share one loop for the computed keys, so each child's code is
+    # generated once (not once per kind of parent); literal keys are looked up per kind.
+    it = src.name("it")
     src.line(f"if isinstance({val}, dict):")
     src.indent()
     src.known_dicts.add(val)
@@ -677,18 +794,8 @@ def _emit_composite(
             _emit_child(g, child, raw[raw_key], repr(lit), (), x, lv, [*ptr, raw_key])
             src.line("pass")
             src.dedent()
-    if computed or conflict:
-        k, x = src.name("k"), src.name("v")
-        items = f"{val}.items()" if g.own else f"list({val}.items())"
-        src.line(f"for {k}, {x} in {items}:")
-        src.indent()
-        g.loops += 1
-        if conflict:
-            by_key(k, x)
-        else:
-            _emit_computed(g, node, raw, k, x, lv, ptr)
-        g.loops -= 1
-        src.dedent()
+    if looping:
+        src.line(f"{it} = {val}.items()" if g.own else f"{it} = list({val}.items())")
     src.line("pass")
     src.known_dicts.discard(val)
     src.dedent()
@@ -707,33 +814,18 @@ def _emit_composite(
             src.line(f"{x} = {val}[{idx}]")
             _emit_child(g, child, raw[raw_key], repr(lit), (), x, lv, [*ptr, raw_key])
             src.dedent()
-    if computed or conflict:
-        i, k, x = src.name("i"), src.name("k"), src.name("v")
-        if g.own:
-            src.line(f"for {i}, {x} in enumerate({val}):")
-        else:
-            src.line(f"for {i} in range(len({val})):")
-            src.line(f"    {x} = {val}[{i}]")
-        src.indent()
-        g.loops += 1
-        lone_star = not conflict and [type(c.path_element) for c in node.computed_children] == [
-            StarAllPathElement
-        ]
-        if lone_star:
-            k = f"str({i})"  # only made if a reference or the trace uses it
-        else:
-            src.line(f"{k} = str({i})")
-        if conflict:
-            by_key(k, x)
-        else:
-            _emit_computed(g, node, raw, k, x, lv, ptr)
-        g.loops -= 1
-        src.dedent()
+    if looping:
+        # as jolt-py's `for i in range(len(v))` reading v[i] each time
+        src.line(f"{it} = zip(map(str, range(len({val}))), {val})")
     src.line("pass")
     src.dedent()
 
     # a scalar: its text matches keys, with no value
-    src.line(f"elif {val} is not None:")
+    src.line("else:")
+    src.indent()
+    if looping:
+        src.line(f"{it} = ()")
+    src.line(f"if {val} is not None:")
     src.indent()
     s = src.name("s")
     src.line(f"{s} = _jstr({val})")
@@ -750,6 +842,19 @@ def _emit_composite(
             _emit_computed(g, node, raw, s, "None", lv, ptr)
     src.line("pass")
     src.dedent()
+    src.dedent()
+
+    if looping:
+        k, x = src.name("k"), src.name("v")
+        src.line(f"for {k}, {x} in {it}:")
+        src.indent()
+        g.loops += 1
+        if conflict:
+            by_key(k, x)
+        else:
+            _emit_computed(g, node, raw, k, x, lv, ptr)
+        g.loops -= 1
+        src.dedent()
     g.depth -= 1
 
 

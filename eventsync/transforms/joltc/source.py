@@ -18,6 +18,9 @@ from pyjolt import MISSING
 __all__ = ["Source", "Unsupported", "deep_copy", "own_copy", "MISSING", "SCALARS"]
 
 
+MAX_LINES = 20_000
+
+
 class Unsupported(Exception):
     """The generator does not specialise this part of a spec (the reason is the message)."""
 
@@ -34,6 +37,10 @@ class Source:
         """Variables that hold a dict where code is being emitted (no isinstance needed)."""
 
     def line(self, text: str) -> None:
+        if len(self.lines) >= MAX_LINES:
+            # A spec whose generated code would be this large (deeply nested wildcards are
+            # generated once per kind of parent) is left to jolt-py rather than blow up memory.
+            raise Unsupported(f"the generated code would exceed {MAX_LINES:,} lines")
         self.lines.append("    " * self.depth + text)
 
     def indent(self) -> None:

@@ -181,3 +181,31 @@ def test_validate_accepts_good_specs(tmp_path: Path) -> None:
     path = tmp_path / "eventsync.yaml"
     path.write_text(DEFINITIONS.replace("{nested: 5}", "profile.mail"))
     assert load_definitions(path, check_secrets=False).definitions is not None
+
+
+def _nest(key: str, depth: int, leaf: object) -> object:
+    node = leaf
+    for _ in range(depth):
+        node = {key: node}
+    return node
+
+
+@pytest.mark.parametrize(
+    ("operation", "leaf", "depth", "compiled", "why"),
+    [
+        ("shift", "out", 15, True, None),  # nested wildcards: one loop per level, linear code
+        ("cardinality", "MANY", 15, True, None),
+        ("shift", "out", 25, False, "too deeply nested"),  # Python allows 20 nested loops
+        ("modify-overwrite-beta", "=toUpper", 12, False, "20,000 lines"),
+    ],
+)
+def test_specs_too_big_to_generate_run_through_jolt_py_and_say_so(
+    operation: str, leaf: object, depth: int, compiled: bool, why: str | None
+) -> None:
+    chain = jolt.compile({"operation": operation, "spec": _nest("*", depth, leaf)})
+    step = chain.steps[0]
+    assert step.compiled is compiled
+    if why:
+        assert step.reason and why in step.reason
+    data = _nest("a", depth, "x")
+    assert chain.apply(data) == chain.apply_interpreted(data)

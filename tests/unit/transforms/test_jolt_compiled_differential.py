@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from eventsync.transforms import TransformError, jolt
+from eventsync.transforms.joltc import shift as shift_gen
 
 KEYS = ["a", "b", "c", "ab", "cb", "x", "0", "1", "true"]
 scalars = st.one_of(
@@ -214,6 +215,14 @@ SETTINGS = settings(
 
 @SETTINGS
 @given(chains, inputs, contexts)
+@example(  # `@` puts the input at the root, keys and all: `a` then lands on an existing "o"
+    [
+        {"operation": "shift", "spec": {"a": "o", "@": ""}},
+        {"operation": "shift", "spec": {"a": "o", "@": ""}},
+    ],
+    {"a": "a"},
+    None,
+)
 def test_compiled_chains_equal_jolt_py(spec: list[dict[str, Any]], data: Any, context: Any) -> None:
     _check(spec, data, context)
 
@@ -238,6 +247,20 @@ def test_compiled_modify_and_default_equal_jolt_py(
     spec: list[dict[str, Any]], data: Any, context: Any
 ) -> None:
     _check(spec, data, context)
+
+
+@settings(SETTINGS, max_examples=400)
+@given(st.lists(shift_specs, min_size=1, max_size=2), inputs)
+def test_compiled_shift_with_one_shared_loop_equals_jolt_py(spec: list[dict[str, Any]], data: Any) -> None:
+    """Deep wildcard nesting shares one loop for objects and arrays; force it for every spec."""
+    split = shift_gen.SPLIT_LOOPS
+    shift_gen.SPLIT_LOOPS = -1
+    jolt._CACHE.clear()
+    try:
+        _check(spec, data, None)
+    finally:
+        shift_gen.SPLIT_LOOPS = split
+        jolt._CACHE.clear()
 
 
 def test_the_generated_specs_are_compiled_not_interpreted() -> None:
