@@ -6,8 +6,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 from temporalio import activity
 
+from activities import context
 from eventsync.connectors.check import check_connection
-from eventsync.definitions.connections import Connection
 from eventsync.http import ConnectionPool
 
 _pool: ConnectionPool | None = None
@@ -27,9 +27,10 @@ class CheckConnectionResult(BaseModel):
     status: int | None = None
 
 
-@activity.defn
-async def test_connection(connection: Connection) -> CheckConnectionResult:
-    result = await check_connection(get_pool(), connection)
+@activity.defn(name="test_connection")
+async def test_connection(connection: str) -> CheckConnectionResult:
+    """`connection` is a name, resolved from this worker's own definitions."""
+    result = await check_connection(get_pool(), context.connection(connection))
     return CheckConnectionResult(
         connection=result.connection, ok=result.ok, message=result.message, status=result.status
     )

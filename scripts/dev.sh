@@ -15,4 +15,6 @@ export PLATFORM_PASSWORD=${PLATFORM_PASSWORD:-sandbox}
 export MARKETO_CLIENT_SECRET=${MARKETO_CLIENT_SECRET:-sandbox-marketo-secret}
 export ELOQUA_PASSWORD=${ELOQUA_PASSWORD:-sandbox-password}
 export TOUCHPOINT_TOKEN=${TOUCHPOINT_TOKEN:-tp-sandbox-token}
+# Connections may read only allow-listed variables (docs/security.md, "Secrets model").
+export EVENTSYNC_SECRET_ENV_ALLOW=${EVENTSYNC_SECRET_ENV_ALLOW:-PLATFORM_PASSWORD,MARKETO_CLIENT_SECRET,ELOQUA_PASSWORD,TOUCHPOINT_TOKEN}
 exec .venv/bin/eventsync dev --sandbox --definitions examples/dev "$@"

@@ -41,7 +41,8 @@ def test(
     """Authenticate and make the connection's cheapest read; print OK or the vendor's error.
 
     temporal equivalent (--via-worker): temporal workflow execute --type ConnectionCheckWorkflow
-    --task-queue eventsync --input '<connection JSON>'
+    --task-queue eventsync --input '"NAME"' --codec-endpoint URL
+    (the worker resolves NAME from its own definitions)
     """
     defs = load(definitions_path)
     try:
@@ -66,7 +67,7 @@ def test(
         client = await connect(address, namespace)
         result = await client.execute_workflow(
             ConnectionCheckWorkflow.run,
-            connection,
+            name,  # a name: the worker resolves it from its own definitions and secrets
             id=f"connection-test-{name}-{uuid.uuid4().hex[:8]}",
             task_queue=TASK_QUEUE,
         )
