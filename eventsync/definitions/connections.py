@@ -77,6 +77,12 @@ class Connection(Strict):
         default_factory=dict, description="sent on every request (no secrets here)"
     )
     timeout_s: float = Field(30.0, gt=0, le=600)
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts besides base_url's own that may receive this connection's requests and "
+        "credentials (e.g. a Salesforce instance host, `*.example.com`, `host:8443`); every other "
+        "URL — a next-page link, a Link header, a rendered lookup path — is refused (docs/security.md)",
+    )
     test_path: str | None = Field(None, description="path of the cheapest read for `connections test`")
     task_queue: str | None = Field(
         None,

@@ -15,6 +15,7 @@ from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from eventsync.http.auth import Authenticator, Credentials
 from eventsync.http.errors import HTTPCallError, error_for_transport
+from eventsync.http.origin import VENDOR_HOSTS, OriginPolicy
 from eventsync.http.tokens import TokenCache
 from eventsync.http.vendors import VendorRules, rules_for
 
@@ -37,6 +38,11 @@ class ConnectionClient:
         self.lanes = lanes or [http]
         self._busy = [0] * len(self.lanes)
         self.rules: VendorRules = rules_for(connection.vendor)
+        self.origin = OriginPolicy.for_base(
+            connection.name,
+            str(connection.base_url),
+            tuple(connection.allowed_hosts) + VENDOR_HOSTS.get(connection.vendor, ()),
+        )
 
     @property
     def name(self) -> str:
@@ -131,6 +137,8 @@ class ConnectionClient:
                 headers={**self.connection.headers, **(headers or {})},
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
+            # Before any credential is applied: a URL from a response or a record may point anywhere.
+            self.origin.check(request.url)
             token = await self.auth.apply(request)
             try:
                 response = await http.send(request)
