@@ -12,7 +12,7 @@ import dataclasses
 from typing import Literal
 
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from worker.codec import codec_from_env
 
@@ -29,4 +29,10 @@ def data_converter(
     if codec is None:
         return pydantic_data_converter
     assert not isinstance(codec, str)
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    # Failure messages and stack traces quote vendor bodies (often the record): with a codec
+    # they travel as encoded attributes, so history shows only "Encoded failure".
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

@@ -18,6 +18,7 @@ from eventsync.http.errors import HTTPCallError, error_for_transport
 from eventsync.http.origin import VENDOR_HOSTS, OriginPolicy
 from eventsync.http.tokens import TokenCache
 from eventsync.http.vendors import VendorRules, rules_for
+from eventsync.logs import register_secret_params
 
 
 class ConnectionClient:
@@ -38,6 +39,9 @@ class ConnectionClient:
         self.lanes = lanes or [http]
         self._busy = [0] * len(self.lanes)
         self.rules: VendorRules = rules_for(connection.vendor)
+        if getattr(connection.auth, "location", None) == "query":
+            # The connection's own API-key parameter is a secret wherever its URLs are recorded.
+            register_secret_params([str(getattr(connection.auth, "name", ""))])
         self.origin = OriginPolicy.for_base(
             connection.name,
             str(connection.base_url),
