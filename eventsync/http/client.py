@@ -14,7 +14,7 @@ from opentelemetry import trace
 from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from eventsync.http.auth import Authenticator, Credentials
-from eventsync.http.errors import HTTPCallError, error_for_transport
+from eventsync.http.errors import HTTPCallError, ResponseTooLargeError, error_for_transport
 from eventsync.http.origin import VENDOR_HOSTS, OriginPolicy
 from eventsync.http.tokens import TokenCache
 from eventsync.http.vendors import VendorRules, rules_for
@@ -145,7 +145,8 @@ class ConnectionClient:
             self.origin.check(request.url)
             token = await self.auth.apply(request)
             try:
-                response = await http.send(request)
+                response = await http.send(request, stream=True)
+                await self._read_capped(response)
             except httpx.TransportError as err:
                 raise error_for_transport(self.name, request, err) from None
             if (
@@ -162,6 +163,28 @@ class ConnectionClient:
                 raise error
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _read_capped(self, response: httpx.Response) -> None:
+        """Read the body, decompressed, refusing it past the connection's max_response_bytes."""
+        limit = self.connection.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLargeError(
+                        f"connection {self.name!r}: {response.request.method} {response.request.url.path} "
+                        f"answered more than max_response_bytes ({limit} bytes, decompressed); "
+                        "raise the connection's max_response_bytes if the vendor really sends that much",
+                        connection=self.name,
+                        status=response.status_code,
+                    )
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # What Response.aread() would have stored: .content, .text and .json() work as usual.
+        response._content = b"".join(chunks)
 
     async def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
         return (await self.request("GET", path_or_url, **kwargs)).json()
