@@ -6,8 +6,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 from temporalio import activity
 
+from activities import context
 from eventsync.connectors.check import check_connection
-from eventsync.definitions.connections import Connection
 from eventsync.http import ConnectionPool
 
 _pool: ConnectionPool | None = None
@@ -27,9 +27,13 @@ class CheckConnectionResult(BaseModel):
     status: int | None = None
 
 
-@activity.defn
-async def test_connection(connection: Connection) -> CheckConnectionResult:
-    result = await check_connection(get_pool(), connection)
+@activity.defn(name="test_connection")
+async def test_connection(connection: str) -> CheckConnectionResult:
+    """`connection` is a name, resolved from this worker's own definitions."""
+    conn = context.connection(connection)
+    # A platform connection is tested on an account that uses it, from the same definitions.
+    account = next(iter(context.definitions().platform_accounts(conn.name)), None)
+    result = await check_connection(get_pool(), conn, account)
     return CheckConnectionResult(
         connection=result.connection, ok=result.ok, message=result.message, status=result.status
     )

@@ -25,6 +25,8 @@ TOKEN_ENV = "EVENTSYNC_CODEC_TOKEN"
 TOKEN_FILE_ENV = "EVENTSYNC_CODEC_TOKEN_FILE"
 ORIGINS_ENV = "EVENTSYNC_CODEC_CORS_ORIGINS"
 DEFAULT_ORIGIN = "http://localhost:8233"  # the dev server's Web UI
+# A Web UI page of history is far below this; the cap keeps one request from exhausting memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 class CodecServerConfigError(ValueError):
@@ -63,6 +65,8 @@ def create_app(
     if token is not None and not token:
         raise CodecServerConfigError("empty bearer token")
     expected = f"Bearer {token}".encode()
+    # The display path reads histories older than encryption too; the worker's codec does not.
+    reader = EncryptionCodec(codec.keyring, accept_plaintext=True)
     app = FastAPI(title="eventsync codec server", docs_url=None, redoc_url=None, openapi_url=None)
 
     def authorize(request: Request) -> None:
@@ -77,7 +81,16 @@ def create_app(
         request: Request, transform: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
     ) -> Response:
         authorize(request)
-        body = await request.body()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise HTTPException(status_code=413, detail=f"body larger than {MAX_BODY_BYTES} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise HTTPException(status_code=413, detail=f"body larger than {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
             payloads = json_format.Parse(body, Payloads(), ignore_unknown_fields=True)
         except json_format.ParseError as err:
@@ -96,7 +109,7 @@ def create_app(
 
     @app.post("/decode")
     async def decode(request: Request) -> Response:
-        return await convert(request, codec.decode)
+        return await convert(request, reader.decode)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

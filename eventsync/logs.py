@@ -13,8 +13,10 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from opentelemetry import trace
 
@@ -22,17 +24,72 @@ FORMAT_ENV = "EVENTSYNC_LOG_FORMAT"
 LEVEL_ENV = "EVENTSYNC_LOG_LEVEL"
 REDACTED = "[REDACTED]"
 
+# A key that names a secret: Authorization, X-API-Key, X-Auth-Token, client_secret, sessionid…
+_SECRET_NAME = (
+    r"[\w-]*(?:authorization|token|secret|password|passwd|api[_-]?key|apikey|session[_-]?id|"
+    r"sessid|sid|signature)[\w-]*"
+)
 _PATTERNS = [
     # Authorization: Bearer xyz / Basic xyz (as a header line, a dict repr or JSON)
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?:bearer|basic|token)?\s*[^'\",\s}]+"),
     re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{4,}"),
-    # key=value / "key": "value" for secret-ish keys (query strings, form bodies, JSON, reprs)
+    # Cookie / Set-Cookie headers: every value to the end of the line
+    re.compile(r"(?im)((?:set-)?cookie['\"]?\s*[:=]\s*['\"]?)[^'\"\n]+"),
+    # key=value / "key": "value" / X-Api-Key: value for secret-ish keys (query strings, form
+    # bodies, JSON, reprs, header lines); a list value ['a', 'b'] is replaced whole
     re.compile(
-        r"(?i)((?:access_token|refresh_token|id_token|client_secret|password|api_key|apikey|secret|token)"
-        r"['\"]?\s*[:=]\s*['\"]?)[^'\"&,\s}]+"
+        r"(?i)((?:" + _SECRET_NAME + r")['\"]?\s*[:=]\s*)\[[^\]]*\]"
     ),
+    re.compile(r"(?i)(\b" + _SECRET_NAME + r"['\"]?\s*[:=]\s*['\"]?)[^'\"&,;\s}\]]+"),
+    # user:password@host in a URL
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)"),
 ]
-_SECRET_KEYS = re.compile(r"(?i)(authorization|token|secret|password|api_?key|cookie)")
+_SECRET_KEYS = re.compile(r"(?i)(authorization|token|secret|password|passwd|api_?key|cookie|session)")
+
+# Query parameters whose values are secrets wherever a URL is recorded (spans, logs, errors).
+SECRET_PARAMS = frozenset(
+    {
+        "client_secret",
+        "api_key",
+        "apikey",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "password",
+        "key",
+        "signature",
+        "sig",
+        "code",
+    }
+)
+_extra_params: set[str] = set()
+
+
+def register_secret_params(names: Iterable[str]) -> None:
+    """Also redact these query parameters (a connection's own API-key parameter)."""
+    _extra_params.update(n.lower() for n in names)
+
+
+def redact_url(url: str, extra: Iterable[str] = ()) -> str:
+    """`url` with user:password and secret query values replaced (structure kept for debugging)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{host}" if ":" in userinfo else netloc
+    secret = SECRET_PARAMS | _extra_params | {e.lower() for e in extra}
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, REDACTED if k.lower() in secret or _SECRET_KEYS.search(k) else v) for k, v in pairs],
+            safe="[]",
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def redact(text: str) -> str:
@@ -42,13 +99,33 @@ def redact(text: str) -> str:
 
 
 def _redact_value(key: str, value: Any) -> Any:
-    if _SECRET_KEYS.search(key) and isinstance(value, str | bytes):
+    if _SECRET_KEYS.search(key) and isinstance(value, str | bytes | list | tuple | dict):
         return REDACTED
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
         return {k: _redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(key, v) for v in value]
     return value
+
+
+def escape_controls(text: str) -> str:
+    """Newlines and other control characters as escapes: one record is one line, and vendor or
+    attacker text cannot forge log lines or drive a terminal."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
+class TextFormatter(logging.Formatter):
+    """The text format: redacted (tracebacks too) and one line per record."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(redact(super().format(record)))
 
 
 class RedactingFilter(logging.Filter):
@@ -117,11 +194,7 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
         raise ValueError(f"{LEVEL_ENV}={level_name!r} is not a logging level")
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(
-        JsonFormatter()
-        if fmt == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level_name)

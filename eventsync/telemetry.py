@@ -212,7 +212,37 @@ def instrument_httpx_clients(tracer_provider: Any = None, meter_provider: Any = 
 
     instrumentor = HTTPXClientInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        instrumentor.instrument(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            request_hook=_redact_span_url,
+            async_request_hook=_async_redact_span_url,
+        )
+
+
+# The instrumentation records the full URL; Marketo's token request carries client_secret in
+# the query and api_key auth puts the key there (issue 13 item 7): record it redacted.
+_URL_ATTRIBUTES = ("url.full", "http.url")
+
+
+def _redact_span_url(span: Any, request: Any) -> None:
+    from eventsync.logs import redact_url
+
+    if span is None or not span.is_recording():
+        return
+    clean = redact_url(str(request.url))
+    attributes = getattr(span, "attributes", None) or {}
+    for attribute in _URL_ATTRIBUTES:
+        if attribute in attributes:
+            span.set_attribute(attribute, clean)
+    if "url.query" in attributes:
+        span.set_attribute("url.query", clean.partition("?")[2].partition("#")[0])
+    if "http.target" in attributes:
+        span.set_attribute("http.target", redact_url(str(attributes["http.target"])))
+
+
+async def _async_redact_span_url(span: Any, request: Any) -> None:
+    _redact_span_url(span, request)
 
 
 def uninstrument_httpx_clients() -> None:

@@ -30,5 +30,7 @@ MARKETO_CLIENT_SECRET=sandbox-marketo-secret
 ELOQUA_PASSWORD=sandbox-password
 TOUCHPOINT_TOKEN=tp-sandbox-token
 EVENTSYNC_WEBHOOK_SECRETS=eventsync-dev-secret
+# Connections may read only allow-listed variables (docs/security.md, "Secrets model").
+EVENTSYNC_SECRET_ENV_ALLOW=PLATFORM_PASSWORD,MARKETO_CLIENT_SECRET,ELOQUA_PASSWORD,TOUCHPOINT_TOKEN
 ENV
 exec .venv/bin/eventsync dev --sandbox --definitions examples/dev "$@"

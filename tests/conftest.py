@@ -32,6 +32,14 @@ TEST_CODEC_KEYS = (
 if not os.environ.get(KEYS_FILE_ENV):
     os.environ.setdefault(KEYS_ENV, TEST_CODEC_KEYS)
 
+# Connection secrets may only come from allow-listed variables (eventsync/secrets.py); the
+# suite's test connections use these names.
+os.environ.setdefault(
+    "EVENTSYNC_SECRET_ENV_ALLOW",
+    "EVENTSYNC_TEST_*,IT_*,TP_TEST_*,TP_UNIT_*,FETCH_TEST_*,T_*,ES_TEST_*,BENCH_*,MARKETO_SECRET,"
+    "ELOQUA_PW,PLATFORM_PASSWORD,ELOQUA_PASSWORD,MARKETO_CLIENT_SECRET,TOUCHPOINT_TOKEN",
+)
+
 # One event store for the whole session (Signal flows), which every receiver, worker and CLI
 # subprocess of the suite finds through the environment, as processes started from one folder do.
 if not os.environ.get(STORE_ENV):

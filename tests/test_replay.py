@@ -22,6 +22,6 @@ def test_there_are_histories_to_replay() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replay(path: Path) -> None:
-    replayer = Replayer(workflows=list(registry.workflows()), data_converter=data_converter())
+    replayer = Replayer(workflows=list(registry.workflows()), data_converter=data_converter(accept_plaintext=True))
     history = WorkflowHistory.from_json(path.stem, TEXTS[path.stem])
     await replayer.replay_workflow(history, raise_on_replay_failure=True)

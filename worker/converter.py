@@ -12,18 +12,27 @@ import dataclasses
 from typing import Literal
 
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from worker.codec import codec_from_env
 
 FROM_ENV: Literal["env"] = "env"
 
 
-def data_converter(codec: PayloadCodec | None | Literal["env"] = FROM_ENV) -> DataConverter:
-    """`codec="env"` (default): the configured encryption codec if keys are set; `None`: plain."""
+def data_converter(
+    codec: PayloadCodec | None | Literal["env"] = FROM_ENV, *, accept_plaintext: bool = False
+) -> DataConverter:
+    """`codec="env"` (default): the configured encryption codec if keys are set; `None`: plain.
+    `accept_plaintext` only for reading histories older than encryption (the replayer)."""
     if codec == FROM_ENV:
-        codec = codec_from_env()
+        codec = codec_from_env(accept_plaintext=accept_plaintext)
     if codec is None:
         return pydantic_data_converter
     assert not isinstance(codec, str)
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    # Failure messages and stack traces quote vendor bodies (often the record): with a codec
+    # they travel as encoded attributes, so history shows only "Encoded failure".
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

@@ -55,7 +55,8 @@ def test(
     """Authenticate and make the connection's cheapest read; print OK or the vendor's error.
 
     temporal equivalent (--via-worker): temporal workflow execute --type ConnectionCheckWorkflow
-    --task-queue eventsync --input '<connection JSON>'
+    --task-queue eventsync --input '"NAME"' --codec-endpoint URL
+    (the worker resolves NAME from its own definitions)
     """
     defs = load(definitions_path)
     connection = defs.connection(pick("connection", name, (c.name for c in defs.connections)))
@@ -74,15 +75,14 @@ def test(
         from worker.registry import TASK_QUEUE
         from workflows.connection_check import ConnectionCheckWorkflow
 
-        # The worker tests what it is given: the path goes with the connection (no secret in it).
         try:
-            tested = connection.model_copy(update={"test_path": check_path(connection, account)})
+            check_path(connection, account)  # a connection with nothing to test says so here
         except NoTestPath as err:
             return False, str(err)
         client = await connect(temporal)
         result = await client.execute_workflow(
             ConnectionCheckWorkflow.run,
-            tested,
+            name,  # a name: the worker resolves it (and the account it tests) from its own definitions
             id=f"connection-test-{name}-{uuid.uuid4().hex[:8]}",
             task_queue=TASK_QUEUE,
         )

@@ -77,6 +77,18 @@ class Connection(Strict):
         default_factory=dict, description="sent on every request (no secrets here)"
     )
     timeout_s: float = Field(30.0, gt=0, le=600)
+    max_response_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="largest response body accepted, counted after decompression; a larger one is "
+        "a permanent error (a gzip bomb cannot exhaust the worker's memory)",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts besides base_url's own that may receive this connection's requests and "
+        "credentials (e.g. a Salesforce instance host, `*.example.com`, `host:8443`); every other "
+        "URL — a next-page link, a Link header, a rendered lookup path — is refused (docs/security.md)",
+    )
     test_path: str | None = Field(None, description="path of the cheapest read for `connections test`")
     task_queue: str | None = Field(
         None,

@@ -14,9 +14,11 @@ from opentelemetry import trace
 from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from eventsync.http.auth import Authenticator, Credentials
-from eventsync.http.errors import HTTPCallError, error_for_transport
+from eventsync.http.errors import HTTPCallError, ResponseTooLargeError, error_for_transport
+from eventsync.http.origin import VENDOR_HOSTS, OriginPolicy
 from eventsync.http.tokens import TokenCache
 from eventsync.http.vendors import VendorRules, rules_for
+from eventsync.logs import register_secret_params
 
 
 class ConnectionClient:
@@ -37,6 +39,14 @@ class ConnectionClient:
         self.lanes = lanes or [http]
         self._busy = [0] * len(self.lanes)
         self.rules: VendorRules = rules_for(connection.vendor)
+        if getattr(connection.auth, "location", None) == "query":
+            # The connection's own API-key parameter is a secret wherever its URLs are recorded.
+            register_secret_params([str(getattr(connection.auth, "name", ""))])
+        self.origin = OriginPolicy.for_base(
+            connection.name,
+            str(connection.base_url),
+            tuple(connection.allowed_hosts) + VENDOR_HOSTS.get(connection.vendor, ()),
+        )
 
     @property
     def name(self) -> str:
@@ -131,9 +141,12 @@ class ConnectionClient:
                 headers={**self.connection.headers, **(headers or {})},
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
+            # Before any credential is applied: a URL from a response or a record may point anywhere.
+            self.origin.check(request.url)
             token = await self.auth.apply(request)
             try:
-                response = await http.send(request)
+                response = await http.send(request, stream=True)
+                await self._read_capped(response)
             except httpx.TransportError as err:
                 raise error_for_transport(self.name, request, err) from None
             if (
@@ -150,6 +163,28 @@ class ConnectionClient:
                 raise error
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _read_capped(self, response: httpx.Response) -> None:
+        """Read the body, decompressed, refusing it past the connection's max_response_bytes."""
+        limit = self.connection.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLargeError(
+                        f"connection {self.name!r}: {response.request.method} {response.request.url.path} "
+                        f"answered more than max_response_bytes ({limit} bytes, decompressed); "
+                        "raise the connection's max_response_bytes if the vendor really sends that much",
+                        connection=self.name,
+                        status=response.status_code,
+                    )
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # What Response.aread() would have stored: .content, .text and .json() work as usual.
+        response._content = b"".join(chunks)
 
     async def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
         return (await self.request("GET", path_or_url, **kwargs)).json()

@@ -43,6 +43,10 @@ class PermanentHTTPError(HTTPCallError):
     retryable = False
 
 
+class ResponseTooLargeError(PermanentHTTPError):
+    """A response body past the connection's max_response_bytes (decompressed)."""
+
+
 class AuthenticationError(PermanentHTTPError):
     """Credentials rejected, even after one fresh authentication."""
 

@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from eventsync.definitions import Definitions
 from eventsync.definitions.connections import Connection
 from sandbox.serving import served
 from tests.support import authserver
@@ -52,10 +53,11 @@ async def test_no_secret_in_history_or_logs(
     url, state = server
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("IT_CLIENT_SECRET", authserver.CLIENT_SECRET)
-    async with build_worker(client, task_queue):
+    defs = Definitions(connections=[connection(url, "IT_CLIENT_SECRET")])
+    async with build_worker(client, task_queue, definitions=defs):
         handle = await client.start_workflow(
             ConnectionCheckWorkflow.run,
-            connection(url, "IT_CLIENT_SECRET"),
+            "crm",  # a name: the worker resolves the connection from its own definitions
             id=f"cc-{uuid.uuid4()}",
             task_queue=task_queue,
         )
@@ -63,7 +65,7 @@ async def test_no_secret_in_history_or_logs(
     assert result.ok, result.message
     assert state.token_requests == 1  # the activity really authenticated
     history = await history_text(handle)
-    assert "${env:IT_CLIENT_SECRET}" in history  # the reference travels…
+    assert "${env:IT_CLIENT_SECRET}" not in history  # only the name travels…
     assert authserver.CLIENT_SECRET not in history  # …never the value
     assert "tok-1" not in history  # nor the access token
     assert authserver.CLIENT_SECRET not in caplog.text and "tok-1" not in caplog.text
@@ -73,10 +75,10 @@ async def test_missing_secret_is_non_retryable_and_names_the_variable(
     client: Client, task_queue: str, server: tuple[str, authserver.AuthState]
 ) -> None:
     url, _ = server
-    conn = connection(url, "IT_UNSET_SECRET_VAR")
-    async with build_worker(client, task_queue):
+    defs = Definitions(connections=[connection(url, "IT_UNSET_SECRET_VAR")])
+    async with build_worker(client, task_queue, definitions=defs):
         result = await client.execute_workflow(
-            ConnectionCheckWorkflow.run, conn, id=f"cc-{uuid.uuid4()}", task_queue=task_queue
+            ConnectionCheckWorkflow.run, "crm", id=f"cc-{uuid.uuid4()}", task_queue=task_queue
         )
     # Save & Test reports it plainly instead of failing.
     assert not result.ok

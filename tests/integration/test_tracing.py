@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.smoke import PingInput
 from eventsync import telemetry
+from eventsync.definitions import Definitions
 from eventsync.definitions.connections import Connection
 from sandbox import webhook
 from sandbox.serving import Served, served
@@ -59,10 +60,10 @@ async def test_trace_runs_from_caller_through_workflow_to_http_call(
     )
     conn = Connection.model_validate({"name": "traced-dest", "base_url": server.url, "test_path": "/ping"})
     tracer = trace.get_tracer("test")
-    async with build_worker(client, task_queue):
+    async with build_worker(client, task_queue, definitions=Definitions(connections=[conn])):
         with tracer.start_as_current_span("POST /hooks/registration") as root:
             result = await client.execute_workflow(
-                ConnectionCheckWorkflow.run, conn, id=f"trace-{uuid.uuid4()}", task_queue=task_queue
+                ConnectionCheckWorkflow.run, conn.name, id=f"trace-{uuid.uuid4()}", task_queue=task_queue
             )
     assert result.ok, result.message
     trace_id = root.get_span_context().trace_id

@@ -9,7 +9,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 
 from eventsync.keyring import Keyring, KeyringError, ensure_key_file, keyring_from_env, parse_keys
-from worker.codec import ENCODING, KEY_ID_META, EncryptionCodec
+from worker.codec import ENCODING, KEY_ID_META, EncryptionCodec, PlaintextPayloadError
 from worker.converter import data_converter
 
 K1 = base64.b64encode(b"1" * 32).decode()
@@ -42,9 +42,13 @@ async def test_rotation_encrypts_with_current_and_decrypts_with_any() -> None:
         await old.decode([sealed_new])
 
 
-async def test_plain_payloads_pass_through_on_decode() -> None:
+async def test_plain_payloads_are_refused_on_decode_unless_reading_old_histories() -> None:
+    # A keyless client's input must never reach a worker that has keys (issue 13 item 1).
     codec = EncryptionCodec(parse_keys(f"k1:{K1}"))
-    assert await codec.decode([plain()]) == [plain()]
+    with pytest.raises(PlaintextPayloadError, match="refused an unencrypted payload"):
+        await codec.decode([plain()])
+    reader = EncryptionCodec(parse_keys(f"k1:{K1}"), accept_plaintext=True)
+    assert await reader.decode([plain()]) == [plain()]
 
 
 async def test_tampered_or_relabelled_payloads_fail_to_open() -> None:

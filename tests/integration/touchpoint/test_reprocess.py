@@ -310,7 +310,16 @@ async def _parks_and_resumes(client: Client, task_queue: str, codec_url: str) ->
         await w.p("POST", f"/Event/{ACCOUNT}", json={"eventCode": "LATE", "eventId": 4242})
         await w.p("POST", f"/Registration/{ACCOUNT}/LATE", json={"profile": {"email": "l@ex.com"}})
         await _temporal(
-            client, "workflow", "signal", "--workflow-id", wid, "--name", "resume", "--input", '{"by": "ops"}'
+            client,
+            "workflow",
+            "signal",
+            "--workflow-id",
+            wid,
+            "--name",
+            "resume",
+            "--input",
+            '{"by": "ops"}',
+            codec=codec_url,  # a worker with keys refuses a plaintext signal (issue 13 item 1)
         )
         result: ReprocessProgress = await asyncio.wait_for(handle.result(), 60)
         assert result.status == "done" and result.read == {"registrants": 1}
