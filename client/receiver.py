@@ -173,9 +173,9 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        # Ready means "a webhook would be stored": the store answers. Temporal is not needed.
+        # Ready means "a webhook would be stored": the store can commit. Temporal is not needed.
         try:
-            await in_thread(store.last_seq)
+            await in_thread(store.check_writable)
         except StoreUnavailable as err:
             return problem(503, "Not ready", f"event store unavailable: {err}", "not-ready")
         return JSONResponse({"status": "ready", "flows": len(settings.definitions.flows)})

@@ -287,6 +287,12 @@ class EventStore:
 
     # ---- the delivery activity ------------------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise StoreUnavailable unless a commit could happen now (takes SQLite's write lock
+        for an empty transaction: a reader would pass while another process holds it)."""
+        with self._tx() as cur:
+            cur.execute("SELECT 1")
+
     def last_seq(self) -> int:
         with self._tx(write=False) as cur:
             cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events")
