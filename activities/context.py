@@ -12,6 +12,7 @@ so tests that run several workers in one process each keep their own.
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -21,6 +22,7 @@ from eventsync.definitions.connections import Connection
 from eventsync.definitions.fetches import FetchDefinition
 from eventsync.definitions.flows import FlowDefinition
 
+T = TypeVar("T")
 UNKNOWN_NAME = "UnknownName"  # the ApplicationError type: non-retryable, the name is wrong
 DEFINITION_CHANGED = "DefinitionChanged"
 
@@ -59,30 +61,25 @@ def _unknown(kind: str, name: str, known: list[str]) -> ApplicationError:
     )
 
 
+def _named(kind: str, items: list[T], name: str) -> T:
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    raise _unknown(kind, name, [str(getattr(i, "name", "")) for i in items])
+
+
 def connection(name: str) -> Connection:
-    defs = definitions()
-    for c in defs.connections:
-        if c.name == name:
-            return c
-    raise _unknown("connection", name, [c.name for c in defs.connections])
+    return _named("connection", definitions().connections, name)
 
 
 def fetch(name: str) -> FetchDefinition:
-    defs = definitions()
-    for f in defs.fetches:
-        if f.name == name:
-            return f
-    raise _unknown("fetch", name, [f.name for f in defs.fetches])
+    return _named("fetch", definitions().fetches, name)
 
 
 def flow(name: str) -> FlowDefinition:
     from eventsync.touchpoint.flow import all_flows
 
-    flows = all_flows(definitions())
-    for f in flows:
-        if f.name == name:
-            return f
-    raise _unknown("flow", name, [f.name for f in flows])
+    return _named("flow", all_flows(definitions()), name)
 
 
 def content_hash(model: Connection | FetchDefinition | FlowDefinition) -> str:

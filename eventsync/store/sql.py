@@ -332,40 +332,30 @@ class EventStore:
                 heads[record] = ev  # arrived late but comes first for its record
         return sorted(heads.values(), key=lambda e: e.seq)
 
-    def retry_states(self, flow: str, shard: int, records: Iterable[str]) -> dict[str, RetryState]:
+    def _of_records(self, columns: str, where: str, flow: str, shard: int, records: Iterable[str]) -> list[Any]:
+        """`records` rows of one shard (those matching `where`), 500 keys per query."""
         keys = list(records)
+        rows: list[Any] = []
         if not keys:
-            return {}
-        out: dict[str, RetryState] = {}
+            return rows
         with self._tx(write=False) as cur:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
-                marks = ",".join("?" * len(chunk))
                 cur.execute(
-                    "SELECT record_key, attempts, first_failed_at, not_before FROM records"
-                    f" WHERE flow = ? AND shard = ? AND record_key IN ({marks}) AND attempts > 0",
+                    f"SELECT record_key, {columns} FROM records WHERE flow = ? AND shard = ?"
+                    f" AND record_key IN ({','.join('?' * len(chunk))}) AND {where}",
                     (flow, shard, *chunk),
                 )
-                for record, attempts, first, not_before in cur.fetchall():
-                    out[record] = RetryState(int(attempts), float(first or 0), float(not_before or 0))
-        return out
+                rows += cur.fetchall()
+        return rows
+
+    def retry_states(self, flow: str, shard: int, records: Iterable[str]) -> dict[str, RetryState]:
+        rows = self._of_records("attempts, first_failed_at, not_before", "attempts > 0", flow, shard, records)
+        return {r: RetryState(int(a), float(f or 0), float(n or 0)) for r, a, f, n in rows}
 
     def last_hashes(self, flow: str, shard: int, records: Iterable[str]) -> dict[str, str]:
-        keys = list(records)
-        out: dict[str, str] = {}
-        if not keys:
-            return out
-        with self._tx(write=False) as cur:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                cur.execute(
-                    "SELECT record_key, last_hash FROM records"
-                    f" WHERE flow = ? AND shard = ? AND record_key IN ({marks}) AND last_hash IS NOT NULL",
-                    (flow, shard, *chunk),
-                )
-                out.update({r: h for r, h in cur.fetchall()})
-        return out
+        rows = self._of_records("last_hash", "last_hash IS NOT NULL", flow, shard, records)
+        return {r: h for r, h in rows}
 
     def settle(self, flow: str, shard: int, s: Settlement, now: float | None = None) -> None:
         now = time.time() if now is None else now
