@@ -24,7 +24,14 @@ from typing import Any
 from eventsync.definitions.destinations import EloquaDestination
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem, ItemResult, Limits
-from eventsync.destinations.common import error_results, fields_of, final_result, status_text, value_of
+from eventsync.destinations.common import (
+    error_results,
+    fields_of,
+    final_result,
+    segment,
+    status_text,
+    value_of,
+)
 from eventsync.destinations.pacing import Pacer, pacer_for
 from eventsync.http import AuthenticationError, ConnectionClient, HTTPCallError
 
@@ -193,7 +200,9 @@ class EloquaAdapter:
                 return
             if hits:
                 cid = str(hits[0]["id"])
-                await self._req(conn, pacer, "PUT", f"{base}/api/REST/1.0/data/contact/{cid}", json=body)
+                await self._req(
+                    conn, pacer, "PUT", f"{base}/api/REST/1.0/data/contact/{segment(cid)}", json=body
+                )
                 r.contact_id, r.action = cid, "updated"
             else:
                 doc = await self._req(conn, pacer, "POST", f"{base}/api/REST/1.0/data/contact", json=body)
@@ -358,7 +367,7 @@ class EloquaAdapter:
                 conn,
                 pacer,
                 "PUT",
-                f"{base}/api/REST/1.0/assets/contact/list/{list_id}",
+                f"{base}/api/REST/1.0/assets/contact/list/{segment(list_id)}",
                 json={"id": list_id, "membershipAdditions": [r.contact_id for r in ids]},
             )
         except HTTPCallError as err:
@@ -410,7 +419,7 @@ class EloquaAdapter:
                 conn,
                 pacer,
                 "POST",
-                f"{base}/api/rest/2.0/data/form/{form.form_id}",
+                f"{base}/api/rest/2.0/data/form/{segment(form.form_id)}",
                 json={"fieldValues": values},
             )
         except HTTPCallError as err:
