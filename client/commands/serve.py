@@ -22,6 +22,7 @@ from client.commands.common import (
     load,
     namespace_option,
     observe,
+    require_codec_keys,
     run,
 )
 from eventsync.definitions import Definitions
@@ -101,6 +102,7 @@ def serve(
     written anywhere. Stateless: run several side by side."""
     from worker.connect import connect
 
+    require_codec_keys("serve")
     defs = load(definitions_path)
     secrets = configured_secrets()
     if not secrets:

@@ -21,6 +21,7 @@ from client.commands.common import (
     load,
     namespace_option,
     observe,
+    require_codec_keys,
     run,
 )
 from client.commands.serve import DEFAULT_PORT as RECEIVER_PORT
@@ -53,6 +54,7 @@ def worker(
     from worker.main import run_worker
     from worker.registry import TASK_QUEUE
 
+    require_codec_keys("worker")
     observe("eventsync-worker")
     defs = load(definitions_path) if definitions_path.exists() else None
     if defs is None:
