@@ -291,6 +291,8 @@ def dev(
         click.echo(f"(no definitions at {definitions_path}; starting without them)")
     try:
         _dev_keys(state_dir)
+        # The dev receiver listens on loopback only: its dashboard may be open there.
+        os.environ.setdefault("EVENTSYNC_DASHBOARD", "open")
     except ValueError as err:  # KeyringError: a bad EVENTSYNC_CODEC_KEYS[_FILE]
         fail(str(err))
     # The event store beside the dev server's database; commands run from this folder find it.
