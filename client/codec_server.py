@@ -27,6 +27,7 @@ ORIGINS_ENV = "EVENTSYNC_CODEC_CORS_ORIGINS"
 DEFAULT_ORIGIN = "http://localhost:8233"  # the dev server's Web UI
 # A Web UI page of history is far below this; the cap keeps one request from exhausting memory.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class CodecServerConfigError(ValueError):
@@ -71,6 +72,15 @@ def create_app(
 
     def authorize(request: Request) -> None:
         if token is None:
+            # No token (dev, loopback): a DNS-rebinding page would reach us under its own host
+            # name, and with a simple (text/plain) request to skip the CORS preflight.
+            host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+            if host not in _LOOPBACK_HOSTS:
+                raise HTTPException(
+                    status_code=403, detail="the dev codec server answers loopback Host headers only"
+                )
+            if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+                raise HTTPException(status_code=415, detail="send Content-Type: application/json")
             return
         given = request.headers.get("authorization", "").encode()
         # Constant-time: the token guards personal data.

@@ -13,21 +13,26 @@ Every endpoint takes `?minutes=` (the window, default 60); the page and `/api/in
 `?name=` (one flow or fetch). Data comes from Temporal (see
 client/insights.py); nothing is stored here.
 
-The page shares the receiver's port, which faces the platform: with `EVENTSYNC_DASHBOARD_TOKEN`
-set it asks for HTTP Basic credentials (any user name, the token as password; a browser prompts
-once), and `EVENTSYNC_DASHBOARD=off` leaves it out altogether.
+The page shares the receiver's port, which faces the platform, and shows personal data (retry
+reasons quote vendor bodies), so it fails closed: it is served only with
+`EVENTSYNC_DASHBOARD_TOKEN` set, and then needs that token as `Authorization: Bearer TOKEN`,
+`?token=TOKEN`, or HTTP Basic (any user name, the token as password; a browser prompts once).
+Without a token it is not mounted, unless `EVENTSYNC_DASHBOARD=open` (a loopback-only port,
+`eventsync dev`); `EVENTSYNC_DASHBOARD=off` leaves it out always. Insights are cached a few
+seconds, so anonymous load cannot fan out to Temporal (docs/security.md).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from temporalio.client import Client
@@ -188,6 +193,9 @@ def render(ins: Insights) -> str:
 </body></html>"""
 
 
+CACHE_S = 5.0
+
+
 def _guard(token: str | None) -> list[Any]:
     if not token:
         return []
@@ -195,8 +203,15 @@ def _guard(token: str | None) -> list[Any]:
     expected = token.encode()
 
     # (a default, not Annotated: the annotation is a string here and `basic` is local)
-    def check(creds: HTTPBasicCredentials | None = Depends(basic)) -> None:
-        if creds is None or not secrets.compare_digest(creds.password.encode(), expected):
+    def check(request: Request, creds: HTTPBasicCredentials | None = Depends(basic)) -> None:
+        header = request.headers.get("authorization", "")
+        given = [
+            header[7:].strip() if header.lower().startswith("bearer ") else "",
+            request.query_params.get("token", ""),
+            creds.password if creds is not None else "",
+        ]
+        # Constant-time on every candidate, so timing does not say which one was tried.
+        if not any([secrets.compare_digest(g.encode(), expected) for g in given]):
             raise HTTPException(
                 401,
                 "the dashboard needs the dashboard token",
@@ -215,13 +230,26 @@ def dashboard_router(
     """`client` may be a callable, for apps that connect in their lifespan (the receiver).
     `token` defaults to $EVENTSYNC_DASHBOARD_TOKEN (none: open, as on a dev machine)."""
     collector = InsightsCollector(client, definitions, web_ui)
-    if os.environ.get(SWITCH_ENV, "").lower() in ("off", "0", "false", "no"):
+    switch = os.environ.get(SWITCH_ENV, "").lower()
+    if switch in ("off", "0", "false", "no"):
         return APIRouter()
-    guard = _guard(token if token is not None else os.environ.get(TOKEN_ENV))
+    token = token if token is not None else os.environ.get(TOKEN_ENV)
+    if not token and switch != "open":
+        return APIRouter()  # fail closed: no token, no dashboard
+    guard = _guard(token)
     router = APIRouter(prefix="/dashboard", tags=["dashboard"], dependencies=guard)
+    cache: dict[tuple[int, str | None], tuple[float, Insights]] = {}
 
     async def collect(minutes: int, name: str | None = None) -> Insights:
-        return await collector.collect(minutes, name)
+        key, now = (minutes, name), time.monotonic()
+        hit = cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_S:
+            return hit[1]
+        result = await collector.collect(minutes, name)
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = (now, result)
+        return result
 
     @router.get("", response_class=HTMLResponse)
     async def page(minutes: Minutes = 60, only: OnlyName = None) -> HTMLResponse:

@@ -162,7 +162,9 @@ def create_app(settings: ReceiverSettings) -> FastAPI:
                             type(err).__name__)
         yield
 
-    app = FastAPI(title="eventsync webhook receiver", lifespan=lifespan)
+    app = FastAPI(
+        title="eventsync webhook receiver", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.verifier = verifier
     app.state.holder = holder
     app.include_router(dashboard_router(lambda: holder["client"], settings.definitions))

@@ -143,6 +143,27 @@ def load(path: Path) -> Definitions:
     return result.definitions
 
 
+ALLOW_PLAINTEXT_ENV = "EVENTSYNC_ALLOW_PLAINTEXT"
+
+
+def require_codec_keys(command: str) -> None:
+    """Long-running commands fail closed: without codec keys, registrant data would reach
+    Temporal's history in clear. `EVENTSYNC_ALLOW_PLAINTEXT=1` is the explicit opt-out. The
+    cwd `.eventsync/codec.keys` does not count here: that fallback is `eventsync dev`'s."""
+    from eventsync.keyring import KEYS_ENV, KEYS_FILE_ENV, KeyringError, keyring_from_env
+
+    try:
+        configured = keyring_from_env(dev_keys=None) is not None
+    except KeyringError as err:
+        fail(str(err))
+    if not configured and os.environ.get(ALLOW_PLAINTEXT_ENV, "") != "1":
+        fail(
+            f"eventsync {command}: no payload encryption keys: set {KEYS_ENV} or {KEYS_FILE_ENV} "
+            f"(eventsync codec-server --generate-key makes one), or set {ALLOW_PLAINTEXT_ENV}=1 to run "
+            "with registrant data in clear in Temporal's history"
+        )
+
+
 def observe(service: str) -> None:
     """Structured logs and telemetry for a long-running command (env-configured, see
     docs/operations.md): JSON logs, Prometheus endpoint and OTLP export when asked for."""

@@ -22,6 +22,7 @@ from client.commands.common import (
     fail,
     load,
     observe,
+    require_codec_keys,
     run,
     temporal_options,
 )
@@ -99,6 +100,7 @@ def serve(
     $EVENTSYNC_WEBHOOK_SECRETS_FILE (comma-separate several while rotating); it is never
     written anywhere. Stateless: run several side by side."""
 
+    require_codec_keys("serve")
     defs = load(definitions_path)
     secrets = configured_secrets()
     if not secrets:

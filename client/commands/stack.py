@@ -21,6 +21,7 @@ from client.commands.common import (
     fail,
     load,
     observe,
+    require_codec_keys,
     run,
     temporal_options,
 )
@@ -50,6 +51,7 @@ def worker(definitions_path: Path, temporal: Temporal, task_queue: str | None) -
     from worker.main import run_worker
     from worker.registry import TASK_QUEUE
 
+    require_codec_keys("worker")
     observe("eventsync-worker")
     defs = load(definitions_path) if definitions_path.exists() else None
     if defs is None:
@@ -282,6 +284,8 @@ def dev(
         click.echo(f"(no definitions at {definitions_path}; starting without them)")
     try:
         _dev_keys(state_dir)
+        # The dev receiver listens on loopback only: its dashboard may be open there.
+        os.environ.setdefault("EVENTSYNC_DASHBOARD", "open")
     except ValueError as err:  # KeyringError: a bad EVENTSYNC_CODEC_KEYS[_FILE]
         fail(str(err))
     # The event store beside the dev server's database; commands run from this folder find it.

@@ -179,6 +179,34 @@ def _message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+@dataclass
+class _Anchor:
+    line: int
+    name: str
+
+    def at(self, file: str) -> Problem:
+        return Problem(
+            file,
+            self.line,
+            "",
+            f"YAML anchors and aliases are not accepted (&{self.name} / *{self.name}): "
+            "a few aliases can expand into a document too large to validate",
+            "write the repeated value out in each place",
+        )
+
+
+def _first_anchor(text: str) -> _Anchor | None:
+    """The first anchor or alias, found from the event stream (linear: nothing is expanded)."""
+    from ruamel.yaml.events import AliasEvent
+
+    for event in YAML(typ="rt").parse(text):
+        name = getattr(event, "anchor", None)
+        if isinstance(event, AliasEvent) or name:
+            mark = getattr(event, "start_mark", None)
+            return _Anchor(mark.line + 1 if mark else 1, str(name))
+    return None
+
+
 def load_definitions(path: str | Path, *, check_secrets: bool = True) -> LoadResult:
     path = Path(path)
     if not path.exists():
@@ -195,7 +223,12 @@ def load_definitions(path: str | Path, *, check_secrets: bool = True) -> LoadRes
     problems: list[Problem] = []
     for f in files:
         try:
-            doc = yaml.load(f.read_text(encoding="utf-8"))
+            text = f.read_text(encoding="utf-8")
+            alias = _first_anchor(text)
+            if alias is not None:
+                problems.append(alias.at(str(f)))
+                continue
+            doc = yaml.load(text)
         except MarkedYAMLError as err:
             mark = err.problem_mark
             problems.append(

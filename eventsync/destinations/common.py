@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from eventsync.definitions.flows import FlowDefinition
@@ -14,6 +15,14 @@ from eventsync.destinations.base import DeliveryItem, ItemResult
 from eventsync.http import HTTPCallError
 
 T = TypeVar("T")
+
+
+def segment(value: object) -> str:
+    """`value` as one URL path segment: every reserved character percent-encoded, so a value
+    from a record (`../../admin/users?all=1#`) cannot leave its segment, add a query or a
+    fragment. A segment of only dots is encoded too (servers resolve `..` before routing)."""
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text.strip(".") == "" else text
 
 
 def fields_of(item: DeliveryItem) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from typing import Any
 from eventsync.definitions.destinations import EloquaDestination
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem, ItemResult, Limits
-from eventsync.destinations.common import error_results, fields_of, final_result, status_text, value_of
+from eventsync.destinations.common import (
+    error_results,
+    fields_of,
+    final_result,
+    segment,
+    status_text,
+    value_of,
+)
 from eventsync.destinations.pacing import Pacer, pacer_for
 from eventsync.http import AuthenticationError, ConnectionClient, HTTPCallError
 
@@ -44,6 +52,7 @@ MAX_POLLS = 60
 IN_CALL_RETRIES = 4
 FINAL = {"success", "warning", "error", "errored"}
 _PROCESS = uuid.uuid4().hex[:8]
+_SEARCH_SPECIAL = re.compile(r"[*\\]")
 
 
 @dataclass
@@ -117,8 +126,18 @@ class EloquaAdapter:
             return error_results(items, err, prefix="Eloqua /id: ")
         todo = []
         for r in recs:
-            if fields_of(r.item).get("C_EmailAddress") in (None, ""):
+            email = fields_of(r.item).get("C_EmailAddress")
+            if email in (None, ""):
                 r.failed = ItemResult(r.item.event_id, "rejected", None, "C_EmailAddress has no value")
+            elif _SEARCH_SPECIAL.search(str(email)):
+                # Eloqua's search treats `*` as a wildcard (and `\` escapes): `*@bigcorp.com` would
+                # find, and overwrite, somebody else's contact.
+                r.failed = ItemResult(
+                    r.item.event_id,
+                    "rejected",
+                    None,
+                    "C_EmailAddress contains '*' or '\\', which Eloqua's search reads as a pattern",
+                )
             else:
                 todo.append(r)
         all_standard = all(set(fields_of(r.item)) <= set(STANDARD_FIELDS) for r in todo)
@@ -161,12 +180,29 @@ class EloquaAdapter:
                 pacer,
                 "GET",
                 f"{base}/api/REST/1.0/data/contacts",
-                params={"search": f"emailAddress='{email}'", "depth": "minimal", "count": "2"},
+                params={"search": f"emailAddress='{email}'", "depth": "minimal", "count": "10"},
             )
-            hits = (found or {}).get("elements") or []
+            # Only an exact (case-insensitive) address is this registrant's contact; a quote in
+            # the address can widen the search, so every hit is checked, never trusted.
+            hits = [
+                h
+                for h in (found or {}).get("elements") or []
+                if str(h.get("emailAddress") or "").lower() == email.lower()
+            ]
+            if len(hits) > 1:
+                r.failed = ItemResult(
+                    r.item.event_id,
+                    "rejected",
+                    None,
+                    f"ambiguous: {len(hits)} Eloqua contacts have this email address "
+                    f"(ids {', '.join(sorted(str(h['id']) for h in hits))}); merge them in Eloqua, then retry",
+                )
+                return
             if hits:
                 cid = str(hits[0]["id"])
-                await self._req(conn, pacer, "PUT", f"{base}/api/REST/1.0/data/contact/{cid}", json=body)
+                await self._req(
+                    conn, pacer, "PUT", f"{base}/api/REST/1.0/data/contact/{segment(cid)}", json=body
+                )
                 r.contact_id, r.action = cid, "updated"
             else:
                 doc = await self._req(conn, pacer, "POST", f"{base}/api/REST/1.0/data/contact", json=body)
@@ -280,8 +316,9 @@ class EloquaAdapter:
     ) -> None:
         """The import answers counts, not ids: read back the contacts changed since it began."""
         want = {str(fields_of(r.item)["C_EmailAddress"]).lower(): r for r in recs}
+        found: dict[str, dict[str, Any]] = {}
         page = 1
-        while want and page <= 100:
+        while len(found) < len(want) and page <= 100:
             doc = await self._req(
                 conn,
                 pacer,
@@ -291,16 +328,31 @@ class EloquaAdapter:
             )
             elements = (doc or {}).get("elements") or []
             for c in elements:
-                r = want.pop(str(c.get("emailAddress") or "").lower(), None)
-                if r is not None:
-                    r.contact_id = str(c["id"])
-                    r.action = "created" if int(c.get("createdAt") or 0) >= since else "updated"
+                address = str(c.get("emailAddress") or "").lower()
+                if address in want:
+                    found.setdefault(address, {})[str(c["id"])] = c
             if len(elements) < 1000:
                 break
             page += 1
-        for r in want.values():
-            r.action = "updated"
-            r.notes.append("contact id not found after the import")
+        for address, r in want.items():
+            hits = found.get(address, {})
+            if len(hits) > 1:
+                # Two contacts with one address: which one the import wrote is unknown, so the
+                # follow-up steps (list, activity, form) must not guess.
+                r.failed = ItemResult(
+                    r.item.event_id,
+                    "rejected",
+                    None,
+                    f"ambiguous: {len(hits)} Eloqua contacts have this email address "
+                    f"(ids {', '.join(sorted(hits))}); merge them in Eloqua, then retry",
+                )
+            elif hits:
+                [(cid, c)] = hits.items()
+                r.contact_id = cid
+                r.action = "created" if int(c.get("createdAt") or 0) >= since else "updated"
+            else:
+                r.action = "updated"
+                r.notes.append("contact id not found after the import")
 
     # ---- follow-up steps -------------------------------------------------------------------------
 
@@ -315,7 +367,7 @@ class EloquaAdapter:
                 conn,
                 pacer,
                 "PUT",
-                f"{base}/api/REST/1.0/assets/contact/list/{list_id}",
+                f"{base}/api/REST/1.0/assets/contact/list/{segment(list_id)}",
                 json={"id": list_id, "membershipAdditions": [r.contact_id for r in ids]},
             )
         except HTTPCallError as err:
@@ -367,7 +419,7 @@ class EloquaAdapter:
                 conn,
                 pacer,
                 "POST",
-                f"{base}/api/rest/2.0/data/form/{form.form_id}",
+                f"{base}/api/rest/2.0/data/form/{segment(form.form_id)}",
                 json={"fieldValues": values},
             )
         except HTTPCallError as err:

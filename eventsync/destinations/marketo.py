@@ -23,6 +23,7 @@ from eventsync.destinations.common import (
     fields_of,
     quota_wait,
     seconds_until_midnight,
+    segment,
     share_of,
     status_text,
     value_of,
@@ -186,7 +187,7 @@ class MarketoAdapter:
             groups.setdefault((str(ref), status), []).append(r)
 
         async def one(program: str, status: str, part: list[_Rec]) -> None:
-            path = f"/rest/v1/programs/{program}/members/status.json"
+            path = f"/rest/v1/programs/{segment(program)}/members/status.json"
             body = {"statusName": status, "input": [{"leadId": r.lead_id} for r in part]}
             try:
                 doc = await self._call(conn, pacer, path, body)
@@ -222,7 +223,7 @@ class MarketoAdapter:
         async def one(campaign: str, part: list[_Rec]) -> None:
             body = {"input": {"leads": [{"id": r.lead_id} for r in part]}}
             try:
-                await self._call(conn, pacer, f"/rest/v1/campaigns/{campaign}/trigger.json", body)
+                await self._call(conn, pacer, f"/rest/v1/campaigns/{segment(campaign)}/trigger.json", body)
             except HTTPCallError as err:
                 self._failed(part, err, f"campaign {campaign} request")
                 return

@@ -23,6 +23,7 @@ from eventsync.destinations.common import (
     fields_of,
     final_result,
     quota_wait,
+    segment,
     status_text,
     value_of,
     waves,
@@ -98,7 +99,7 @@ class SalesforceAdapter:
                 )
             else:
                 todo.append(r)
-        path = f"/services/data/{dest.api_version}/composite/sobjects/{dest.sobject}/{dest.external_id_field}"
+        path = f"/services/data/{segment(dest.api_version)}/composite/sobjects/{segment(dest.sobject)}/{segment(dest.external_id_field)}"
 
         async def upsert(part: list[_Rec]) -> None:
             records = [{"attributes": {"type": dest.sobject}, **fields_of(r.item)} for r in part]
@@ -147,7 +148,7 @@ class SalesforceAdapter:
             if status is not None:
                 member["Status"] = status
             todo.append((r, member))
-        path = f"/services/data/{dest.api_version}/composite/sobjects/CampaignMember/{dest.member_external_id_field}"
+        path = f"/services/data/{segment(dest.api_version)}/composite/sobjects/CampaignMember/{segment(dest.member_external_id_field)}"
 
         async def upsert(part: list[tuple[_Rec, dict[str, Any]]]) -> None:
             try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from eventsync.http import ConnectionClient, HTTPCallError
 from eventsync.platform_tags import tag_names as _tag_names
@@ -22,6 +23,11 @@ STATUS_TTL_S = 60.0
 PAGE_SIZE = 500
 
 _status_cache: dict[tuple[str, str, str], tuple[float, dict[str, tuple[str, ...]]]] = {}
+
+
+def _seg(value: str) -> str:
+    """An account or event code as one path segment (issue 13 item 10)."""
+    return quote(value, safe="")
 
 
 async def status_tags(conn: ConnectionClient, account: str, event_code: str) -> dict[str, tuple[str, ...]]:
@@ -34,7 +40,7 @@ async def status_tags(conn: ConnectionClient, account: str, event_code: str) -> 
     doc = (
         await conn.request(
             "GET",
-            f"{API}/RegistrationStatus/{account}/{event_code}",
+            f"{API}/RegistrationStatus/{_seg(account)}/{_seg(event_code)}",
             params={"includeList": "tags", "max_results": 1000},
         )
     ).json()
@@ -54,9 +60,9 @@ async def registrations_modified(
     """Registrations with `after < dateModified < before`, oldest change first, with their tags,
     answers and properties (`includeList=all`). An empty page (404) ends a listing."""
     paths = (
-        [f"{API}/Registration/{account}/{e}" for e in event_codes]
+        [f"{API}/Registration/{_seg(account)}/{_seg(e)}" for e in event_codes]
         if event_codes
-        else [f"{API}/Registration/{account}"]
+        else [f"{API}/Registration/{_seg(account)}"]
     )
     for path in paths:
         start = 0

@@ -23,6 +23,11 @@ from tests.integration.signal.harness import destination, event, flow_def, post_
 from tests.support.browser import chromium, pixel_spread, save
 from worker.main import build_worker
 
+# The dashboard fails closed (issue 13 item 3): the suite's receivers serve it with this token.
+DASH_TOKEN = "dash-test-token"
+os.environ["EVENTSYNC_DASHBOARD_TOKEN"] = DASH_TOKEN
+AUTH = {"Authorization": f"Bearer {DASH_TOKEN}"}
+
 SKIP_REASON_PART = "OTHER"  # the skipped event's event code, named in the rule that skipped it
 
 
@@ -57,7 +62,7 @@ async def stack(temporal_env: Any) -> AsyncIterator[Stack]:
                 "event_codes": ["SUMMIT"],
             },
         )
-        async with httpx.AsyncClient(timeout=30) as http, build_worker(client, task_queue):
+        async with httpx.AsyncClient(timeout=30, headers=AUTH) as http, build_worker(client, task_queue):
             with receiver(client, defs, task_queue) as rx:
                 skipped = event("S1", 0)
                 skipped["eventCode"] = SKIP_REASON_PART
@@ -77,7 +82,7 @@ async def stack(temporal_env: Any) -> AsyncIterator[Stack]:
 
 
 async def test_api_counts_retry_queue_runs_and_links(stack: Stack) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, headers=AUTH) as http:
         f = (await http.get(stack.rx.url + f"/dashboard/api/flows/{stack.flow.name}")).json()
         rq = (await http.get(stack.rx.url + "/dashboard/api/retry-queue")).json()
         all_ = (await http.get(stack.rx.url + "/dashboard/api/insights?minutes=30")).json()
@@ -147,7 +152,7 @@ def _browse(url: str, flow: str) -> dict[str, Any]:
 @pytest.mark.slow
 async def test_dashboard_page_in_headless_chromium(stack: Stack) -> None:
     # Selenium blocks: run it in a thread so this loop's worker keeps answering the page's queries.
-    got = await asyncio.to_thread(_browse, stack.rx.url + "/dashboard?minutes=60", stack.flow.name)
+    got = await asyncio.to_thread(_browse, stack.rx.url + f"/dashboard?minutes=60&token={DASH_TOKEN}", stack.flow.name)
     assert got["title"] == "eventsync · metrics"
     assert stack.flow.name in got["flows"]
     tiles = got["tiles"]

@@ -22,7 +22,13 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 CHART = DEPLOY / "helm" / "eventsync"
 EVENTSYNC_SERVICES = {"worker", "receiver", "codec-server"}
 
-_port = {"oneOf": [{"type": "string", "pattern": r"^\d+(-\d+)?(:\d+(-\d+)?)?$"}, {"type": "integer"}]}
+# [HOST_IP:]PUBLISHED[:TARGET]: internal services publish on 127.0.0.1 only (docs/security.md).
+_port = {
+    "oneOf": [
+        {"type": "string", "pattern": r"^((\d{1,3}\.){3}\d{1,3}:)?\d+(-\d+)?(:\d+(-\d+)?)?$"},
+        {"type": "integer"},
+    ]
+}
 # The part of the Compose Specification this stack uses, strictly: an unknown or misspelt key
 # is an error here, where Docker would ignore some of them silently.
 SERVICE_SCHEMA: dict[str, Any] = {
@@ -244,3 +250,12 @@ def test_helm_worker_has_hpa_and_chart_has_no_secret_values() -> None:
     assert "kind: HorizontalPodAutoscaler" in hpa and "autoscaling/v2" in hpa
     values = (CHART / "values.yaml").read_text()
     assert "existingSecret:" in values and "EVENTSYNC_CODEC_KEYS=" not in values
+
+
+def test_only_the_receiver_is_published_beyond_loopback() -> None:
+    compose = load_yaml(DEPLOY / "docker-compose.yml")
+    public = {
+        name: [p for p in svc.get("ports", []) if not str(p).startswith("127.0.0.1:")]
+        for name, svc in compose["services"].items()
+    }
+    assert {name for name, ports in public.items() if ports} <= {"receiver"}, public

@@ -83,7 +83,7 @@ async def test_a_keyless_client_cannot_put_input_in_front_of_a_worker(
             "ConnectionCheckWorkflow", "hook", id=f"cc-{uuid.uuid4()}", task_queue=task_queue
         )
         failure = await _wait_for_task_failure(handle)
-        assert "refused an unencrypted payload" in failure
+        assert failure.startswith("PlaintextPayloadError")
         await handle.terminate("test over")
         # The same name from a client with the keys runs.
         result = await client.execute_workflow(
@@ -116,11 +116,13 @@ async def test_a_definition_naming_the_codec_keys_sends_nothing(
 
 
 async def _wait_for_task_failure(handle: Any) -> str:
-    """The first workflow-task failure's message (the worker refused the task)."""
+    """The first workflow-task failure's type and message (the worker refused the task)."""
     for _ in range(200):
         history = await handle.fetch_history()
         for event in history.events:
             if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-                return str(event.workflow_task_failed_event_attributes.failure.message)
+                # The message is encrypted (encoded failure attributes); the type is not.
+                failure = event.workflow_task_failed_event_attributes.failure
+                return f"{failure.application_failure_info.type}: {failure.message}"
         await asyncio.sleep(0.1)
     raise AssertionError("the worker never refused the workflow task")

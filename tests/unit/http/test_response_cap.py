@@ -80,3 +80,22 @@ def test_codec_server_refuses_an_oversized_body() -> None:
         assert resp.status_code == 413
         ok = httpx.post(f"{s.url}/decode", json={"payloads": []}, headers={"Authorization": "Bearer tok"})
         assert ok.status_code == 200
+
+
+def test_dev_codec_server_answers_loopback_hosts_and_json_only() -> None:
+    from client.codec_server import create_app
+    from eventsync.keyring import parse_keys
+    from worker.codec import EncryptionCodec
+
+    app = create_app(EncryptionCodec(parse_keys("k1:ZXZlbnRzeW5jLXRlc3Qtc3VpdGUta2V5LTEtLS0tLS0=")), None)
+    with served(app) as s:
+        body = '{"payloads": []}'
+        rebound = httpx.post(
+            f"{s.url}/decode",
+            content=body,
+            headers={"Host": "evil.example:8081", "Content-Type": "application/json"},
+        )
+        assert rebound.status_code == 403
+        simple = httpx.post(f"{s.url}/decode", content=body, headers={"Content-Type": "text/plain"})
+        assert simple.status_code == 415
+        assert httpx.post(f"{s.url}/decode", json={"payloads": []}).status_code == 200
