@@ -30,10 +30,10 @@ _MARKDOWN = re.compile(
     r"""(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)""",
     re.DOTALL,
 )
-# A bare or <autolinked> web URL. Plain text such as "javascript:..." is not a link anyone can
-# click, so bare detection is for http(s) only; anchors and Markdown links are where other
-# schemes appear, and there they are refused.
-_BARE = re.compile(r"""(?P<url>\bhttps?://[^\s<>"']+)""", re.IGNORECASE)
+# A bare or <autolinked> URL. Plain text such as "javascript:..." is not a link anyone can click,
+# so bare detection takes web and file-transfer URLs (`scheme://`) only: http(s) are used, the
+# others (ftp, sftp, ftps, file) are found so that they are refused visibly, not skipped.
+_BARE = re.compile(r"""(?P<url>\b(?:https?|s?ftps?|file)://[^\s<>"']+)""", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`|~~)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!~|])")

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from eventsync.definitions.common import Strict
+from eventsync.strict import Strict
 
 __all__ = [
     "AllOf",

@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator
+
+from eventsync.strict import Strict as Strict  # re-exported: every definition model builds on it
 
 _SECRET_REF = re.compile(r"^\$\{(env|file):([^}]+)\}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not silently become a default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_secret_ref(value: str) -> str:

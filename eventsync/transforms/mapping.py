@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, JsonValue, ValidationError, model_validator
 
-from eventsync.definitions.common import Strict
+from eventsync.strict import Strict
 from eventsync.tags import SCOPE_ROOTS, CompiledRule, Registration, TagRule, compile_rule
 from eventsync.transforms.errors import TransformError
 from eventsync.transforms.paths import MISSING, CompiledPath, compile_path

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Discriminator, Field, JsonValue, Tag, field_validator
 
-from eventsync.definitions.common import Strict
+from eventsync.strict import Strict
 
 __all__ = [
     "Boolean",

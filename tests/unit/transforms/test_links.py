@@ -107,3 +107,11 @@ def test_refused_or_absent_links_say_why(value: object, reason: str) -> None:
 def test_a_refused_first_link_is_not_replaced_by_a_later_one() -> None:
     result = first_link('<a href="javascript:void(0)">menu</a> <a href="https://ok.com">ok</a>')
     assert result.link is None and result.reason is not None and "refused" in result.reason
+
+
+def test_a_bare_ftp_link_is_refused_visibly_not_skipped() -> None:
+    # Skipping it would let the field's second link stand in for the first one.
+    got = first_link("slides: ftp://files.ex.com/deck.pdf, or https://ex.com/deck")
+    assert got.link is None and got.reason is not None
+    assert "ftp:" in got.reason and "only http and https" in got.reason
+    assert first_link("sftp://host/x").link is None and first_link("file:///etc/passwd").link is None
