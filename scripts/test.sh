@@ -43,4 +43,6 @@ if [ "${#APT[@]}" -gt 0 ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/mypy
+# Unbuffered, so a CI log shows how far the suite got.
+export PYTHONUNBUFFERED=1
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -54,7 +54,7 @@ async def _received(listener: Served) -> list[dict[str, Any]]:
 
 
 def _secret() -> tuple[str, str]:
-    var = f"FETCH_AUTHORITY_TOKEN_{uuid.uuid4().hex[:8]}"
+    var = f"FETCH_TEST_AUTHORITY_TOKEN_{uuid.uuid4().hex[:8]}"
     value = f"s3cret-{uuid.uuid4().hex}"
     os.environ[var] = value
     return var, value
