@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from eventsync.keyring import Keyring, keyring_from_env
 from eventsync.store.models import (
     PENDING,
     SETTLED,
@@ -30,6 +31,7 @@ from eventsync.store.models import (
     Settlement,
     StoredEvent,
 )
+from eventsync.store.payload import open_text, seal_text
 
 STORE_ENV = "EVENTSYNC_STORE"
 DEFAULT_FILE = Path(".eventsync") / "events.sqlite3"
@@ -136,8 +138,10 @@ def _minute(ts: float) -> int:
 class EventStore:
     """The store behind one URL: `sqlite:///path` or `postgresql://user:pass@host:port/db`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keyring: Keyring | None = None) -> None:
         self.url = url
+        # Seals the free text of decisions and park reasons, as the router seals event bodies.
+        self.keyring = keyring
         self.postgres = url.startswith(("postgresql://", "postgres://"))
         if not self.postgres and not url.startswith("sqlite:///"):
             raise ValueError(
@@ -381,7 +385,7 @@ class EventStore:
                     " parked = 1, parked_event_id = excluded.parked_event_id,"
                     " parked_reason = excluded.parked_reason, parked_since = excluded.parked_since,"
                     " not_before = 0",
-                    (flow, shard, record, p.attempts, p.event_id, p.reason[:MAX_DETAIL_CHARS], p.since),
+                    (flow, shard, record, p.attempts, p.event_id, seal_text(p.reason[:MAX_DETAIL_CHARS], self.keyring), p.since),
                 )
             if s.cleared:
                 cur.executemany(
@@ -395,7 +399,7 @@ class EventStore:
                     " ON CONFLICT (flow, shard, record_key) DO UPDATE SET last_hash = excluded.last_hash",
                     (flow, shard, record, h),
                 )
-            _decide(cur, s.decisions)
+            _decide(cur, s.decisions, self.keyring)
             for name, n in s.counts.items():
                 _count(cur, flow, now, name, n)
             for reason, n in s.skipped_by.items():
@@ -449,7 +453,8 @@ class EventStore:
                 pending = int(cur.fetchone()[0])
                 out.append(
                     ParkedRecord(
-                        fl, int(sh), record, event_id or "", reason or "", int(attempts), float(since or 0),
+                        fl, int(sh), record, event_id or "", open_text(reason or "", self.keyring), int(attempts),
+                        float(since or 0),
                         max(0, pending - 1),
                     )
                 )
@@ -475,6 +480,7 @@ class EventStore:
             _decide(
                 cur,
                 [Decision(now, flow, r, e, "", "retried", by=by, detail=reason) for r, e in targets],
+                self.keyring,
             )
         return [r for r, _ in targets]
 
@@ -497,7 +503,11 @@ class EventStore:
                 cur.execute(
                     "DELETE FROM records WHERE flow = ? AND shard = ? AND record_key = ?", (flow, shard, r)
                 )
-                _decide(cur, [Decision(now, flow, r, e, "", "discarded", by=by, detail=reason) for _, e in rows])
+                _decide(
+                    cur,
+                    [Decision(now, flow, r, e, "", "discarded", by=by, detail=reason) for _, e in rows],
+                    self.keyring,
+                )
                 dropped += len(rows)
             _count(cur, flow, now, "discarded", dropped)
         return [r for r, _ in targets]
@@ -525,7 +535,10 @@ class EventStore:
             )
             waiting = cur.fetchall()
         out = [
-            Decision(float(at), flow, record, e, t or "", d, rule or "", status, detail or "", by or "", v, a)
+            Decision(
+                float(at), flow, record, e, t or "", d, rule or "", status,
+                open_text(detail or "", self.keyring), by or "", v, a,
+            )
             for at, e, t, d, rule, status, detail, by, v, a in rows
         ]
         parked_id = state[1] if state and state[0] else None
@@ -637,14 +650,14 @@ def _count(cur: _Cursor, flow: str, now: float, name: str, n: int, reason: str =
     )
 
 
-def _decide(cur: _Cursor, decisions: list[Decision]) -> None:
+def _decide(cur: _Cursor, decisions: list[Decision], keyring: Keyring | None) -> None:
     cur.executemany(
         "INSERT INTO decisions (flow, record_key, at, event_id, event_type, decision, rule, status,"
         " detail, by_whom, vendor_id, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 d.flow, d.record_key, d.at, d.event_id, d.event_type, d.decision, d.rule[:MAX_DETAIL_CHARS],
-                d.status, d.detail[:MAX_DETAIL_CHARS], d.by[:200], d.vendor_id, d.action,
+                d.status, seal_text(d.detail[:MAX_DETAIL_CHARS], keyring), d.by[:200], d.vendor_id, d.action,
             )
             for d in decisions
         ],
@@ -684,7 +697,7 @@ def open_store(url: str | None = None) -> EventStore:
     with _stores_lock:
         store = _stores.get(url)
         if store is None:
-            store = _stores[url] = EventStore(url)
+            store = _stores[url] = EventStore(url, keyring=keyring_from_env())
         return store
 
 

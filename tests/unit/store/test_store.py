@@ -145,3 +145,34 @@ def test_a_stopped_store_is_unavailable_not_a_crash(tmp_path) -> None:  # type: 
             ro.append([ev("B", 0)], now=2)
     finally:
         os.chmod(tmp_path / "ro", 0o755)
+
+
+def test_decision_details_and_park_reasons_are_sealed_at_rest(store: EventStore) -> None:
+    """A vendor's answer quotes the registrant: with payload keys it is kept sealed, like the
+    event body, and read back in clear only through a store that holds the keys."""
+    from eventsync.keyring import parse_keys
+
+    store.keyring = parse_keys("k1:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU=")
+    email = "ada.lovelace@example.org"
+    store.append([ev("P", 0), ev("OK", 0)], now=100)
+    batch = store.ready("f", 0, now=100, limit=10)
+    outs = outcomes([b for b in batch if b.record_key == "P"], "rejected", status=422, detail=f"{email} is invalid")
+    outs += outcomes([b for b in batch if b.record_key == "OK"], "delivered", detail=f"updated {email}")
+    apply(store, batch, outs, now=101)
+    store.retry("f", 0, "P", "alice", f"asked by {email}", now=102)
+    batch = store.ready("f", 0, now=103, limit=10)
+    apply(store, batch, outcomes(batch, "rejected", status=422, detail=f"{email} is invalid"), now=103)
+
+    with store._tx(write=False) as cur:
+        cur.execute("SELECT detail FROM decisions")
+        raw = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT parked_reason FROM records WHERE parked_reason IS NOT NULL")
+        raw += [r[0] for r in cur.fetchall()]
+    assert raw and not any(email in r for r in raw), raw
+
+    assert store.parked("f")[0].reason == f"{email} is invalid"
+    details = {d.decision: d.detail for d in store.decisions("f", "P")}
+    assert details["retried"] == f"asked by {email}" and details["parked"] == f"{email} is invalid"
+
+    store.keyring = None  # a reader without the keys sees that there is a sealed text, not garbage
+    assert store.parked("f")[0].reason.startswith("(sealed: set EVENTSYNC_CODEC_KEYS")
