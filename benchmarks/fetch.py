@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx  # noqa: E402
 
+from benchmarks.env import production_env
 from client import fetch_control as fc  # noqa: E402
 from client.schedules import put_schedule, run_input  # noqa: E402
 from eventsync.definitions import Definitions  # noqa: E402
@@ -291,6 +292,7 @@ async def measure(
 
 
 def main() -> None:
+    production_env()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

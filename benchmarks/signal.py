@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchmarks.env import production_env
 from benchmarks.signal_load import FLOW
 from client.devserver import DevServer
 from eventsync.definitions import Definitions
@@ -510,6 +511,7 @@ def phase(
 
 
 def main(a: argparse.Namespace) -> None:
+    production_env()
     state = Path(tempfile.mkdtemp(prefix="eventsync-bench-"))
     state.chmod(0o755)  # PostgreSQL runs as the postgres user (as root) and must reach its folder
     a.state = str(state)

@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from benchmarks.env import production_env
 from benchmarks.signal import SECRET, definitions
 from eventsync.definitions import Definitions
 from eventsync.signal.signature import sign
@@ -540,6 +541,7 @@ async def stage_e(h: Harness, sample: dict[str, Any]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    production_env()
     h = Harness(args)
     print(json.dumps({"cores": os.cpu_count(), "loadavg_1m_idle": round(os.getloadavg()[0], 2)}), flush=True)
     sample = sample_event()
