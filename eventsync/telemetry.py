@@ -221,7 +221,7 @@ def instrument_httpx_clients(tracer_provider: Any = None, meter_provider: Any = 
 
 
 # The instrumentation records the full URL; Marketo's token request carries client_secret in
-# the query and api_key auth puts the key there (issue 13 item 7): record it redacted.
+# the query and api_key auth puts the key there: record it redacted.
 _URL_ATTRIBUTES = ("url.full", "http.url")
 
 

@@ -198,7 +198,7 @@ def describe(e: dict[str, Any]) -> str:
     answer = f"HTTP {e['status']}" if e.get("status") else ""
     detail = e.get("detail") or ""
     kind = e["decision"]
-    # Native destinations say what they did with the record and under which id (issue 7).
+    # Native destinations say what they did with the record and under which id.
     vendor = ", ".join(
         x for x in (e.get("action"), f"id {e['vendor_id']}" if e.get("vendor_id") else None) if x
     )

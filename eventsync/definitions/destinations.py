@@ -1,4 +1,4 @@
-"""Native destination settings: Marketo, Eloqua, Salesforce, HubSpot (issue 7).
+"""Native destination settings: Marketo, Eloqua, Salesforce, HubSpot (docs/destinations.md).
 
 A native destination maps a registration to the vendor's person fields with the one mapping
 language of every flow (`mapping`: a `FlowMapping` with flat `fields` and tag `branches`,

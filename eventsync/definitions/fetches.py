@@ -1,8 +1,8 @@
 """API Fetch definitions: poll a REST source page by page, transform each record with Jolt,
-apply it to a target, and remember how far it got (DESIGN §5, CERTAIN-FEATURES §5).
+apply it to a target, and remember how far it got (docs/fetch.md).
 
-Field names follow the dlt `rest_api` / Airbyte low-code vocabulary where one exists
-(API-FACTS §6-7), so that a user of either finds their way.
+Field names follow the dlt `rest_api` / Airbyte low-code vocabulary where one exists, so that a
+user of either finds their way.
 """
 
 from __future__ import annotations

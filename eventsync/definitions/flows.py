@@ -1,4 +1,4 @@
-"""Signal flow definitions: real-time, tag-driven outbound sync (DESIGN §4, issue 6).
+"""Signal flow definitions: real-time, tag-driven outbound sync (docs/flows.md).
 
 A flow says which platform events it listens to (source), which records it activates for
 (a tag rule) and which it filters out (more tag rules, e.g. on question answers), where they go

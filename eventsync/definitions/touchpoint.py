@@ -1,4 +1,4 @@
-"""Touchpoint sync definition (DESIGN §6, issue 8; docs/touchpoint.md).
+"""Touchpoint sync definition (docs/touchpoint.md).
 
 One `touchpoint:` block per definitions file: which platform account feeds which Touchpoint,
 the two reserved tags, and what happens to an attendee whose status loses the synced tag.

@@ -1,6 +1,6 @@
 """Eloqua: contact upsert through a Bulk 2.0 import (or REST single-contact calls for small
 batches), then contact-list membership, an external activity per campaign and, optionally, a form
-submission (API-FACTS §2).
+submission (docs/destinations.md, Eloqua).
 
 Bulk path, per batch: the import definition is created once per worker process and reused (a
 process-local lock keeps one sync per definition at a time, as Eloqua requires), the rows are
@@ -87,7 +87,7 @@ class EloquaAdapter:
         resp = await conn.request("GET", "/id")
         doc = resp.json()
         if not isinstance(doc, dict):
-            # /id answers 200 "Not authenticated." for bad credentials (API-FACTS §2.1)
+            # /id answers 200 "Not authenticated." for bad credentials
             raise AuthenticationError(
                 f"connection {conn.name!r}: Eloqua /id says {doc!r}", connection=conn.name, status=200
             )

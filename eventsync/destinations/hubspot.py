@@ -1,5 +1,5 @@
 """HubSpot: contacts batch upsert (<= 100, idProperty email by default), paced to the app's burst
-limit (100 requests / 10 s on Free/Starter, configurable per tier) (API-FACTS §4).
+limit (100 requests / 10 s on Free/Starter, configurable per tier) (docs/destinations.md, HubSpot).
 
 429 TEN_SECONDLY_ROLLING should not happen under our pacing; if another integration spends the same
 limit, the pacer holds and the call is retried. 429 DAILY pauses the flow until the account's

@@ -1,5 +1,5 @@
 """Marketo: Sync Leads (createOrUpdate, 300 per call), then program member status and/or a
-smart-campaign request, paced to 100 calls / 20 s and 10 concurrent (API-FACTS §1).
+smart-campaign request, paced to 100 calls / 20 s and 10 concurrent (docs/destinations.md, Marketo).
 
 Errors, as the issue asks: a skipped record (1xxx) parks that record only; 601/602 re-authenticate
 in the HTTP core (MarketoRules); 606/615 should not happen under our pacing, are counted, hold the
@@ -152,7 +152,7 @@ class MarketoAdapter:
         except HTTPCallError as err:
             timed_out = err.vendor_code == "604" or (err.status is None and "timed out" in str(err))
             if timed_out and len(chunk) > 1:
-                # Marketo gives up after 30 s on a large batch; smaller ones finish (API-FACTS §1.5).
+                # Marketo gives up after 30 s on a large batch; smaller ones finish.
                 half = len(chunk) // 2
                 await asyncio.gather(
                     self._sync(conn, pacer, dest, chunk[:half]), self._sync(conn, pacer, dest, chunk[half:])

@@ -1,5 +1,5 @@
 """Salesforce: Lead or Contact upsert by external ID through sObject Collections (<= 200,
-allOrNone false), then CampaignMember create-or-update with a status (API-FACTS §3).
+allOrNone false), then CampaignMember create-or-update with a status (docs/destinations.md, Salesforce).
 
 CampaignMembers are upserted by their own external ID ('<campaign id>:<person id>') in a second
 collections call, so a status change is one call per 200 records, not a query and a PATCH each.

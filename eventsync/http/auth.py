@@ -33,7 +33,7 @@ from eventsync.secrets import resolve_secret
 
 
 def basic_username(auth: BasicAuth) -> str:
-    """Eloqua's Basic user is `Site\\User` (API-FACTS §2.1)."""
+    """Eloqua's Basic user is `Site\\User` (the company's site name, a backslash, the user name)."""
     return f"{auth.site}\\{auth.username}" if auth.site else auth.username
 
 

@@ -1,7 +1,7 @@
 """Where a connection's requests may go: its own origin (scheme, host, port) and the hosts its
 definition allows, never elsewhere, so a URL taken from a response (a next-page link, a Link
 header) or rendered from a record (a lookup path) cannot carry the connection's credentials to
-another server (issue 13, SSRF). No https→http downgrade, even to an allowed host."""
+another server (docs/security.md, SSRF). No https→http downgrade, even to an allowed host."""
 
 from __future__ import annotations
 

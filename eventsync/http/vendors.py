@@ -39,7 +39,7 @@ class VendorRules:
 
 
 class MarketoRules(VendorRules):
-    """Marketo answers HTTP 200 with success:false and a code (API-FACTS §1.5)."""
+    """Marketo answers HTTP 200 with success:false and a code."""
 
     name = "marketo"
     TOKEN_CODES = {"601", "602"}

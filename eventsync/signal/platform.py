@@ -26,7 +26,7 @@ _status_cache: dict[tuple[str, str, str], tuple[float, dict[str, tuple[str, ...]
 
 
 def _seg(value: str) -> str:
-    """An account or event code as one path segment (issue 13 item 10)."""
+    """An account or event code as one path segment, so data cannot reach another path (docs/security.md)."""
     return quote(value, safe="")
 
 

@@ -1,4 +1,9 @@
-"""The API Fetch guarantees of issue 5 (c)-(i), each on the real dev server with the sandbox."""
+"""The API Fetch guarantees docs/fetch.md promises, each on the real dev server with the sandbox:
+a permanent failure parks and resume loses nothing; the next run continues from the checkpoint,
+boundary ties included; manual and scheduled runs share one checkpoint; one run at a time, and
+cancel keeps the checkpoint; reset re-syncs from a value; a run-time limit ends cleanly; each
+pagination style's guarantee under a changing source; per-record rejections are reported without
+stopping the run; progress query and memo; continue-as-new keeps the state."""
 
 from __future__ import annotations
 
