@@ -32,7 +32,7 @@ import statistics  # noqa: E402
 from pyjolt import Chainr  # noqa: E402
 
 import eventsync.definitions  # noqa: E402, F401 - first: eventsync.tags alone is a circular import
-from eventsync.tags import Registration, TaggedValue  # noqa: E402
+from eventsync.registration import Registration, TaggedValue  # noqa: E402
 from eventsync.transforms import jolt  # noqa: E402
 from eventsync.transforms.mapping import compile_mapping  # noqa: E402
 

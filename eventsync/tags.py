@@ -9,17 +9,18 @@ values of the custom properties that carry a tag (or have a given code); rules c
 Evaluating a rule gives a `Decision`: the outcome plus the rule that decided it, in words,
 with the values it saw, so "why didn't John reach Marketo?" has an answer.
 
-The input is a `Registration` (below), which the Signal flow builds from platform data.
+The input is a `Registration` (eventsync.registration), built from the platform's record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from eventsync.registration import SCOPE_ROOTS, Registration, TaggedValue
 from eventsync.strict import Strict
 
 __all__ = [
@@ -36,79 +37,6 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- the input
-
-
-@dataclass(frozen=True, slots=True)
-class TaggedValue:
-    """A question's answer or a custom property's value, with the tags on that question/property.
-
-    `value` is what the platform holds: text, a number, a boolean, a list (a multi-choice
-    answer) or None when unanswered.
-    """
-
-    value: Any
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """A registration with the tags on each of its objects, as rules and mappings see it.
-
-    Built by the Signal flow from the platform's Registration record (`includeList=tags`)
-    and the account's tag assignments:
-
-    - `record`: the Registration JSON as the platform returns it (profile, dates, ...).
-    - `status` / `status_tags`: the registration status label and the tags on that status.
-    - `attendee_type` / `attendee_type_tags`: the attendee type code and its tags.
-    - `event` / `event_tags`: the Event JSON (code, name, dates, ...) and the event's tags.
-    - `answers`: registration question answers by question code, each with the question's tags.
-    - `properties`: custom registration property values by property code, with their tags.
-
-    Tags are names exactly as defined in Account Settings > Management > Tags.
-    """
-
-    record: Mapping[str, Any] = field(default_factory=dict)
-    status: str | None = None
-    status_tags: tuple[str, ...] = ()
-    attendee_type: str | None = None
-    attendee_type_tags: tuple[str, ...] = ()
-    event: Mapping[str, Any] = field(default_factory=dict)
-    event_tags: tuple[str, ...] = ()
-    answers: Mapping[str, TaggedValue] = field(default_factory=dict)
-    properties: Mapping[str, TaggedValue] = field(default_factory=dict)
-
-    def scope(self, roots: Collection[str] | None = None) -> dict[str, Any]:
-        """The JSON document that mapping expressions are evaluated against (see docs/transforms.md).
-
-        `roots` limits it to the top-level keys a compiled mapping actually reads.
-        """
-        want = SCOPE_ROOTS if roots is None else roots
-        scope: dict[str, Any] = {}
-        if "record" in want:
-            scope["record"] = self.record
-        if "status" in want:
-            scope["status"] = self.status
-        if "attendee_type" in want:
-            scope["attendee_type"] = self.attendee_type
-        if "event" in want:
-            scope["event"] = self.event
-        if "answers" in want:
-            scope["answers"] = {code: a.value for code, a in self.answers.items()}
-        if "properties" in want:
-            scope["properties"] = {code: p.value for code, p in self.properties.items()}
-        if "tags" in want:
-            scope["tags"] = {
-                "status": list(self.status_tags),
-                "attendee_type": list(self.attendee_type_tags),
-                "event": list(self.event_tags),
-                "answers": {code: list(a.tags) for code, a in self.answers.items()},
-                "properties": {code: list(p.tags) for code, p in self.properties.items()},
-            }
-        return scope
-
-
-SCOPE_ROOTS = frozenset({"record", "status", "attendee_type", "event", "answers", "properties", "tags"})
 
 
 # --------------------------------------------------------------------------- the rules

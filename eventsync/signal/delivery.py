@@ -12,14 +12,13 @@ from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem, ItemResult, result_of_error
 from eventsync.destinations.registry import adapter_for
 from eventsync.http import ConnectionPool, HTTPCallError
+from eventsync.registration import Registration, previous_of, registration_of
 from eventsync.secrets import MissingSecretError
 from eventsync.signal.decide import TransformError, compiled, decide, render
 from eventsync.signal.events import PlatformEvent
 from eventsync.signal.ordering import EventOutcome
 from eventsync.signal.platform import status_tags
-from eventsync.signal.registration import previous_of, registration_of
 from eventsync.signal.sharding import idempotency_key
-from eventsync.tags import Registration
 
 
 async def _previous(

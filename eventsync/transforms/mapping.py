@@ -26,8 +26,9 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, JsonValue, ValidationError, model_validator
 
+from eventsync.registration import SCOPE_ROOTS, Registration
 from eventsync.strict import Strict
-from eventsync.tags import SCOPE_ROOTS, CompiledRule, Registration, TagRule, compile_rule
+from eventsync.tags import CompiledRule, TagRule, compile_rule
 from eventsync.transforms.errors import TransformError
 from eventsync.transforms.paths import MISSING, CompiledPath, compile_path
 from eventsync.transforms.values import ValueProblem, ValueTransform, compile_transform

@@ -7,9 +7,9 @@ from typing import Any
 
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.platform_tags import tag_names
+from eventsync.registration import registration_of
 from eventsync.signal.decide import decide
 from eventsync.signal.events import parse_body
-from eventsync.signal.registration import registration_of
 from eventsync.touchpoint.attendees import plan_attendee
 from eventsync.touchpoint.links import related_links
 

@@ -13,10 +13,10 @@ from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem
 from eventsync.destinations.common import fields_of, seconds_until_midnight, value_of, waves
 from eventsync.http import ConnectionPool
+from eventsync.registration import registration_of
 from eventsync.signal.decide import render
 from eventsync.signal.delivery import deliver_batch
 from eventsync.signal.ordering import EventOutcome, ShardState
-from eventsync.signal.registration import registration_of
 from sandbox import hubspot, marketo
 from sandbox.serving import served
 from tests.unit.destinations.support import connection, flow, platform_event

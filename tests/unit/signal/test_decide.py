@@ -8,10 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.registration import Registration, previous_of, registration_of
 from eventsync.signal.decide import compiled, decide, render
 from eventsync.signal.events import PlatformEvent, parse_body
-from eventsync.signal.registration import previous_of, registration_of
-from eventsync.tags import Registration
 
 
 def flow(**over: Any) -> FlowDefinition:

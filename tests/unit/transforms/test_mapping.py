@@ -9,7 +9,7 @@ import pytest
 from jsonpath_ng.ext import parse as jsonpath_parse
 
 from eventsync.definitions.common import Strict
-from eventsync.tags import Registration, TaggedValue
+from eventsync.registration import Registration, TaggedValue
 from eventsync.transforms import TransformError
 from eventsync.transforms.mapping import CompiledMapping, FieldSource, FlowMapping, compile_mapping
 from eventsync.transforms.paths import MISSING, compile_path

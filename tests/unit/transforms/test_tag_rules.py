@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from eventsync.tags import Registration, TaggedValue, compile_rule
+from eventsync.registration import Registration, TaggedValue
+from eventsync.tags import compile_rule
 
 REG = Registration(
     record={"registrationCode": "R1"},

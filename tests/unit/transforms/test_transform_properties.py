@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventsync.links import first_link
-from eventsync.tags import Registration, TaggedValue, compile_rule
+from eventsync.registration import Registration, TaggedValue
+from eventsync.tags import compile_rule
 from eventsync.transforms import TransformError, jolt
 from eventsync.transforms.mapping import compile_mapping
 
