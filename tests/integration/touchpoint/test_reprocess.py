@@ -117,9 +117,10 @@ def _payloads(node: Any) -> list[dict[str, Any]]:
 
 
 async def _payload_texts(client: Client, history_json: str) -> list[str]:
-    """The history's payloads as the worker wrote them, decrypted by the configured codec."""
+    """The history's payloads as the worker wrote them, decrypted as the codec server reads a
+    history: search attributes are never encrypted (the server indexes them), so plain ones pass."""
     raw = [json_format.ParseDict(p, Payload()) for p in _payloads(json.loads(history_json))]
-    codec = client.data_converter.payload_codec
+    codec = codec_from_env(accept_plaintext=True)
     plain = await codec.decode(raw) if codec is not None else raw
     return [p.data.decode("utf-8", "replace") for p in plain]
 
