@@ -11,9 +11,9 @@ from activities.errors import to_application_error
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.touchpoint import TouchpointDefinition
 from eventsync.http import HTTPCallError
+from eventsync.platform import EventNotFound, EventRef, Kind, resolve_event
 from eventsync.secrets import MissingSecretError
 from eventsync.touchpoint.api import TouchpointAPI
-from eventsync.touchpoint.platform import EventNotFound, EventRef, Kind, resolve_event
 from eventsync.touchpoint.reprocess import reprocess_page
 
 EVENT_NOT_FOUND = "EventNotFound"

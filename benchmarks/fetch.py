@@ -152,11 +152,11 @@ async def _wait_up(address: str) -> Any:
 async def plain_loop(source: str, platform: str, page: int, account: str, event: str) -> int:
     """The baseline: no checkpoint, no retries, no durability; read-ahead of one page."""
     from eventsync.fetch import transform
-    from eventsync.fetch.targets import BULK_UPSERT_PATH
+    from eventsync.platform import bulk_upsert_path
 
     chain = transform.compile_chain(JOLT)
     assert chain is not None
-    path = BULK_UPSERT_PATH.format(account=account, event=event)
+    path = bulk_upsert_path(account, event)
     applied = 0
     async with (
         httpx.AsyncClient(base_url=source, timeout=60) as src,

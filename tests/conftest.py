@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,6 +32,13 @@ TEST_CODEC_KEYS = (
 )
 if not os.environ.get(KEYS_FILE_ENV):
     os.environ.setdefault(KEYS_ENV, TEST_CODEC_KEYS)
+
+# Property tests are reproducible in the suite (the same examples on every run and machine, so a
+# red CI is a real regression, never a new random draw); HYPOTHESIS_PROFILE=explore searches
+# afresh with random seeds, on demand, like a benchmark.
+hypothesis_settings.register_profile("default", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=5000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Connection secrets may only come from allow-listed variables (eventsync/secrets.py); the
 # suite's test connections use these names.

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from eventsync.definitions.connections import Connection
 from eventsync.http import ConnectionPool, HTTPCallError
 from eventsync.http.client import ConnectionClient
+from eventsync.platform import API as PLATFORM_API
 from eventsync.secrets import MissingSecretError
 
 # The cheapest authenticated read each vendor offers (a connection's `test_path` overrides).
@@ -16,7 +17,7 @@ CHEAPEST_READ: dict[str, str] = {
     "http": "/",
     # Every platform path carries the account code (/<Object>/<accountCode>[/<eventCode>]): the
     # account's first event. The account comes from the definitions that use the connection.
-    "platform": "/certainExternal/service/v1/Event/{account}?max_results=1",
+    "platform": f"/{PLATFORM_API}/Event/{{account}}?max_results=1",
     "touchpoint": "/api/v1/events",
     # A filter read for a lead id that never exists: one call, in real Marketo and the emulator.
     "marketo": "/rest/v1/leads.json?filterType=id&filterValues=0",
@@ -62,7 +63,7 @@ def check_path(connection: Connection, account: str | None = None) -> str:
             raise NoTestPath(
                 f"connection {connection.name!r}: a platform test reads one account's events, and no flow, "
                 "touchpoint block or fetch target names an account for this connection; "
-                "fix: set `test_path: /certainExternal/service/v1/Event/<ACCOUNT>` on the connection"
+                f"fix: set `test_path: /{PLATFORM_API}/Event/<ACCOUNT>` on the connection"
             )
         path = path.replace("{account}", quote(account, safe=""))
     return path

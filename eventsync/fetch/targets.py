@@ -8,8 +8,7 @@ from eventsync.definitions.fetches import HttpTarget, PlatformBulkUpsert
 from eventsync.fetch.errors import FetchError
 from eventsync.fetch.models import Rejection
 from eventsync.fetch.requester import Requester
-
-BULK_UPSERT_PATH = "/certainExternal/service/v1/BulkRegistration/{account}/{event}"
+from eventsync.platform import bulk_upsert_path
 
 
 def _key(record: dict[str, Any], match_key: str) -> str | None:
@@ -40,7 +39,7 @@ async def apply_chunk(
         body: Any = {target.wrap_key: chunk} if target.wrap_key else chunk
         resp = await client.request(target.method, target.path, json=body)
         return _generic_results(resp, chunk)
-    path = BULK_UPSERT_PATH.format(account=target.account, event=target.event)
+    path = bulk_upsert_path(target.account, target.event)
     resp = await client.request("POST", path, json={"matchBy": target.match_key, "registrations": chunk})
     try:
         results = resp.json().get("results")

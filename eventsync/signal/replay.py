@@ -15,8 +15,8 @@ from typing import Any
 
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.http import ConnectionClient
+from eventsync.platform import registrations_modified
 from eventsync.signal.events import PlatformEvent
-from eventsync.signal.platform import registrations_modified
 
 _PREFERENCE = ("registration.updated", "registration.status_changed", "registration.created")
 

@@ -105,7 +105,8 @@ def test_dev_key_file_is_private_kept_and_found_when_nothing_is_configured(tmp_p
     assert ring is not None and ring.current_id == "k1"
 
 
-async def test_data_converter_uses_configured_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_data_converter_uses_configured_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no dev stack's .eventsync/codec.keys in the folder
     monkeypatch.setenv("EVENTSYNC_CODEC_KEYS", f"k9:{K1}")
     conv = data_converter()
     assert isinstance(conv.payload_codec, EncryptionCodec)
