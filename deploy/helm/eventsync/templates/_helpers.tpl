@@ -120,5 +120,7 @@ volumes:
     secret:
       secretName: {{ $v.secrets.connections }}
       defaultMode: 0440
+      # Workers start without it (definitions that reference no file secret need none).
+      optional: true
   {{- end }}
 {{- end -}}
