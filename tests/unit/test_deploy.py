@@ -323,7 +323,7 @@ ENV_FILES: dict[str, dict[str, Any]] = {
     "worker": {"required": {"EVENTSYNC_CODEC_KEYS"}, "optional": r"EVENTSYNC_SECRET_\w+|TEMPORAL_\w+"},
     "codec-server": {"required": {"EVENTSYNC_CODEC_KEYS", "EVENTSYNC_CODEC_TOKEN"}, "optional": r"(?!)"},
     "dashboard": {
-        "required": {"EVENTSYNC_CODEC_KEYS", "EVENTSYNC_DASHBOARD_TOKEN", "EVENTSYNC_WEBHOOK_SECRETS"},
+        "required": {"EVENTSYNC_CODEC_KEYS", "EVENTSYNC_DASHBOARD_TOKEN"},
         "optional": r"TEMPORAL_\w+",
     },
 }
@@ -348,6 +348,7 @@ def test_compose_one_env_file_per_service_with_only_its_keys(compose: dict[str, 
     with_store = {n for n, svc in services.items() if "EVENTSYNC_STORE" in svc.get("environment", {})}
     assert with_store == {"worker", "receiver", "dashboard"}
     assert services["receiver"]["environment"]["EVENTSYNC_DASHBOARD"] == "off"
+    assert "--dashboard-only" in services["dashboard"]["command"]  # holds no webhook secret
     # The filled-in files never reach git.
     ignored = subprocess.run(
         ["git", "check-ignore", "deploy/.env", *(f"deploy/env/{n}.env" for n in ENV_FILES)],
@@ -500,12 +501,7 @@ ROLE_FILES = {
     "receiver": {"EVENTSYNC_CODEC_KEYS_FILE", "EVENTSYNC_WEBHOOK_SECRETS_FILE", "EVENTSYNC_STORE_FILE"},
     "worker": {"EVENTSYNC_CODEC_KEYS_FILE", "EVENTSYNC_STORE_FILE"},
     "codec-server": {"EVENTSYNC_CODEC_KEYS_FILE", "EVENTSYNC_CODEC_TOKEN_FILE"},
-    "dashboard": {
-        "EVENTSYNC_CODEC_KEYS_FILE",
-        "EVENTSYNC_STORE_FILE",
-        "EVENTSYNC_DASHBOARD_TOKEN_FILE",
-        "EVENTSYNC_WEBHOOK_SECRETS_FILE",
-    },
+    "dashboard": {"EVENTSYNC_CODEC_KEYS_FILE", "EVENTSYNC_STORE_FILE", "EVENTSYNC_DASHBOARD_TOKEN_FILE"},
 }
 
 
@@ -539,6 +535,8 @@ def test_helm_one_secret_per_role_mounted_as_files(rendered: list[dict[str, Any]
     assert set(owner.values()) == set(ROLE_FILES)
     receiver = next(p for p in _pods(rendered).values() if p["labels"]["eventsync/role"] == "receiver")
     assert {"name": "EVENTSYNC_DASHBOARD", "value": "off"} in receiver["containers"][0]["env"]
+    dashboard = next(p for p in _pods(rendered).values() if p["labels"]["eventsync/role"] == "dashboard")
+    assert "--dashboard-only" in dashboard["containers"][0]["args"]
 
 
 def _policies(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

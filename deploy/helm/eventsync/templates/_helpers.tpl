@@ -34,7 +34,7 @@ so no definition can name them in a ${file:…} reference (docs/security.md). */
   "receiver" (list (list "EVENTSYNC_CODEC_KEYS_FILE" "codec-keys") (list "EVENTSYNC_WEBHOOK_SECRETS_FILE" "webhook-secrets") (list "EVENTSYNC_STORE_FILE" "store-url"))
   "worker" (list (list "EVENTSYNC_CODEC_KEYS_FILE" "codec-keys") (list "EVENTSYNC_STORE_FILE" "store-url"))
   "codec-server" (list (list "EVENTSYNC_CODEC_KEYS_FILE" "codec-keys") (list "EVENTSYNC_CODEC_TOKEN_FILE" "codec-token"))
-  "dashboard" (list (list "EVENTSYNC_CODEC_KEYS_FILE" "codec-keys") (list "EVENTSYNC_STORE_FILE" "store-url") (list "EVENTSYNC_DASHBOARD_TOKEN_FILE" "dashboard-token") (list "EVENTSYNC_WEBHOOK_SECRETS_FILE" "webhook-secrets"))
+  "dashboard" (list (list "EVENTSYNC_CODEC_KEYS_FILE" "codec-keys") (list "EVENTSYNC_STORE_FILE" "store-url") (list "EVENTSYNC_DASHBOARD_TOKEN_FILE" "dashboard-token"))
 -}}
 {{- range (get $files .role) }}
 - name: {{ index . 0 }}
