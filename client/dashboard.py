@@ -15,7 +15,7 @@ client/insights.py); nothing is stored here.
 
 The page shares the receiver's port, which faces the platform, and shows personal data (retry
 reasons quote vendor bodies), so it fails closed: it is served only with
-`EVENTSYNC_DASHBOARD_TOKEN` set, and then needs that token as `Authorization: Bearer TOKEN`,
+`EVENTSYNC_DASHBOARD_TOKEN` (or `EVENTSYNC_DASHBOARD_TOKEN_FILE`) set, and then needs that token as `Authorization: Bearer TOKEN`,
 `?token=TOKEN`, or HTTP Basic (any user name, the token as password; a browser prompts once).
 Without a token it is not mounted, unless `EVENTSYNC_DASHBOARD=open` (a loopback-only port,
 `eventsync dev`); `EVENTSYNC_DASHBOARD=off` leaves it out always. Insights are cached a few
@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -42,6 +43,7 @@ from client.insights import FetchInsight, FlowInsight, Insights, InsightsCollect
 from eventsync.definitions import Definitions
 
 TOKEN_ENV = "EVENTSYNC_DASHBOARD_TOKEN"
+TOKEN_FILE_ENV = "EVENTSYNC_DASHBOARD_TOKEN_FILE"  # the token from a file (a mounted Secret)
 SWITCH_ENV = "EVENTSYNC_DASHBOARD"
 FLOW_SERIES = ("received", "delivered", "skipped", "parked")
 FETCH_SERIES = ("pages", "fetched", "applied", "rejected")
@@ -221,6 +223,19 @@ def _guard(token: str | None) -> list[Any]:
     return [Depends(check)]
 
 
+def token_from_env() -> str | None:
+    """$EVENTSYNC_DASHBOARD_TOKEN, or the first line of the file named by
+    $EVENTSYNC_DASHBOARD_TOKEN_FILE; None when neither is set (an unreadable file is an error:
+    a dashboard meant to be guarded must not come up open or silently absent)."""
+    path = os.environ.get(TOKEN_FILE_ENV, "").strip()
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as err:
+            raise RuntimeError(f"{TOKEN_FILE_ENV}: cannot read {path}: {err.strerror}") from None
+    return os.environ.get(TOKEN_ENV)
+
+
 def dashboard_router(
     client: Client | Callable[[], Client],
     definitions: Definitions | None = None,
@@ -233,7 +248,7 @@ def dashboard_router(
     switch = os.environ.get(SWITCH_ENV, "").lower()
     if switch in ("off", "0", "false", "no"):
         return APIRouter()
-    token = token if token is not None else os.environ.get(TOKEN_ENV)
+    token = token if token is not None else token_from_env()
     if not token and switch != "open":
         return APIRouter()  # fail closed: no token, no dashboard
     guard = _guard(token)

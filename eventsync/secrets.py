@@ -9,7 +9,8 @@ that were put there for connections, never the process's own keys.
 - `${file:PATH}`: PATH, symlinks resolved, lies under a directory of `EVENTSYNC_SECRETS_DIR`
   (os.pathsep-separated; default `/run/secrets`).
 - Never, whatever the lists say: the codec keys and tokens, Temporal's client credentials, the
-  webhook and dashboard secrets, and the Kubernetes service-account token.
+  webhook and dashboard secrets, the event store's URL (it holds the database password), and
+  the Kubernetes service-account token.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _NEVER_ENV = (
     "EVENTSYNC_WEBHOOK_SECRET*",
     "EVENTSYNC_SECRET_ENV_ALLOW",
     "EVENTSYNC_SECRETS_DIR",
+    "EVENTSYNC_STORE*",
     "TEMPORAL_*",
     "AWS_*",
     "GOOGLE_APPLICATION_CREDENTIALS",

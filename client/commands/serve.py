@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets as _random
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -49,6 +50,13 @@ def configured_secrets() -> list[bytes]:
     return secrets_from_env(os.environ.get(SECRET_ENV))
 
 
+def dashboard_only_secrets() -> list[bytes]:
+    """For `serve --dashboard-only`: one random secret that lives in this process alone, so the
+    webhook route verifies against something and accepts nothing (every delivery is 401); the
+    process never holds the platform's secret."""
+    return [_random.token_bytes(32)]
+
+
 class EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signals to its host (`eventsync dev` stops it itself)."""
 
@@ -87,12 +95,19 @@ def receiver_server(
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 in a container.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True)
 @click.option("--task-queue", default=None, help="Task queue of the flow workflows (default: eventsync).")
+@click.option(
+    "--dashboard-only",
+    is_flag=True,
+    help="Serve the dashboard and health checks, accept no webhook: needs no webhook secret, and "
+    "needs the dashboard token ($EVENTSYNC_DASHBOARD_TOKEN[_FILE]). The deploy/ dashboard role.",
+)
 def serve(
     definitions_path: Path,
     temporal: Temporal,
     host: str,
     port: int,
     task_queue: str | None,
+    dashboard_only: bool,
 ) -> None:
     """Run the platform webhook receiver (POST /webhooks/platform, /healthz, /readyz).
 
@@ -102,7 +117,14 @@ def serve(
 
     require_codec_keys("serve")
     defs = load(definitions_path)
-    secrets = configured_secrets()
+    if dashboard_only:
+        from client.dashboard import SWITCH_ENV, token_from_env
+
+        if not token_from_env() or os.environ.get(SWITCH_ENV, "").lower() in ("off", "0", "false", "no"):
+            fail("--dashboard-only serves the dashboard: set $EVENTSYNC_DASHBOARD_TOKEN (or _FILE)")
+        secrets = dashboard_only_secrets()
+    else:
+        secrets = configured_secrets()
     if not secrets:
         fail(f"set ${SECRET_ENV} (or ${SECRET_FILE_ENV}) to the platform's webhook signing secret(s)")
     observe("eventsync-receiver")

@@ -34,6 +34,8 @@ from eventsync.store.models import (
 from eventsync.store.payload import open_text, seal_text
 
 STORE_ENV = "EVENTSYNC_STORE"
+# The URL from a file (a mounted Secret: the URL holds the database password).
+STORE_FILE_ENV = "EVENTSYNC_STORE_FILE"
 DEFAULT_FILE = Path(".eventsync") / "events.sqlite3"
 RETENTION_ENV = "EVENTSYNC_STORE_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 30.0
@@ -113,9 +115,19 @@ class StoreUnavailable(RuntimeError):
 
 
 def default_url() -> str:
-    """`EVENTSYNC_STORE`, else the SQLite file in the state directory of the current folder, so
+    """`EVENTSYNC_STORE` (or the file named by `EVENTSYNC_STORE_FILE`), else the SQLite file in the state directory of the current folder, so
     `eventsync serve` and `eventsync worker` started from one folder share a store unasked."""
     configured = os.environ.get(STORE_ENV, "").strip()
+    path = os.environ.get(STORE_FILE_ENV, "").strip()
+    if configured and path:
+        raise ValueError(f"set either {STORE_ENV} or {STORE_FILE_ENV}, not both")
+    if path:
+        try:
+            configured = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ValueError(f"{STORE_FILE_ENV}: cannot read {path}: {err.strerror}") from None
+        if not configured:
+            raise ValueError(f"{STORE_FILE_ENV}: {path} is empty")
     if configured:
         return configured
     return "sqlite:///" + str(Path.cwd() / DEFAULT_FILE)

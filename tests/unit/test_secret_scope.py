@@ -15,7 +15,16 @@ def resolve(ref: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["EVENTSYNC_CODEC_KEYS", "EVENTSYNC_CODEC_KEYS_FILE", "EVENTSYNC_CODEC_TOKEN", "TEMPORAL_API_KEY"]
+    "name",
+    [
+        "EVENTSYNC_CODEC_KEYS",
+        "EVENTSYNC_CODEC_KEYS_FILE",
+        "EVENTSYNC_CODEC_TOKEN",
+        "TEMPORAL_API_KEY",
+        # The event store's URL holds its database password (deploy/: compose, Helm).
+        "EVENTSYNC_STORE",
+        "EVENTSYNC_STORE_FILE",
+    ],
 )
 def test_own_credentials_are_refused_even_when_allow_listed(
     name: str, monkeypatch: pytest.MonkeyPatch
