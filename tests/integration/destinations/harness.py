@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain, parked
+from client.flow_control import explain, parked
 from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
 from tests.integration.signal.harness import post_event, receiver

@@ -9,7 +9,7 @@ import subprocess
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import shard_ids
+from client.flow_control import shard_ids
 from eventsync.definitions import Definitions
 from sandbox import marketo
 from sandbox.serving import served

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain, operate, shard_ids
+from client.flow_control import explain, operate, shard_ids
 from eventsync.definitions import Definitions
 from eventsync.destinations.registry import VENDOR_ADAPTERS
 from sandbox import marketo

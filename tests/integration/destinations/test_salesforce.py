@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import operate, shard_ids
+from client.flow_control import operate, shard_ids
 from eventsync.definitions import Definitions
 from sandbox import salesforce
 from sandbox.serving import served

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain, shard_ids
+from client.flow_control import explain, shard_ids
 from eventsync.store import open_store
 from tests.integration.signal.harness import destination, event, flow_def, post_event, receiver, wait_for
 from worker.main import build_worker

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain, operate, parked, shard_ids
+from client.flow_control import explain, operate, parked, shard_ids
 from tests.integration.signal.harness import (
     destination,
     event,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain, replay
+from client.flow_control import explain, replay
 from tests.integration.signal.harness import (
     destination,
     platform,

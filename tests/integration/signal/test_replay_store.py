@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain, replay
+from client.flow_control import explain, replay
 from tests.integration.signal.harness import destination, event, flow_def, post_event, receiver, wait_for
 from worker.main import build_worker
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 from temporalio.client import Client
 
-from client.commands.flows import explain
+from client.flow_control import explain
 from client.insights import InsightsCollector
 from eventsync.signal.delivery import UNCHANGED_RULE
 from tests.integration.signal.harness import destination, event, flow_def, post_event, receiver, wait_for

@@ -8,7 +8,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from client.commands.flows import explain as explain_record
+from client.flow_control import explain as explain_record
 from client.insights import InsightsCollector
 from eventsync.signal.sharding import shard_of
 from eventsync.signal.sharding import workflow_id as shard_workflow_id
