@@ -11,7 +11,7 @@ from activities.errors import to_application_error
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.touchpoint import TouchpointDefinition
 from eventsync.http import HTTPCallError
-from eventsync.platform import EventNotFound, EventRef, Kind, resolve_event
+from eventsync.platform.api import EventNotFound, EventRef, Kind, resolve_event
 from eventsync.secrets import MissingSecretError
 from eventsync.touchpoint.api import TouchpointAPI
 from eventsync.touchpoint.reprocess import reprocess_page

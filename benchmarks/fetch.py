@@ -152,7 +152,7 @@ async def _wait_up(address: str) -> Any:
 async def plain_loop(source: str, platform: str, page: int, account: str, event: str) -> int:
     """The baseline: no checkpoint, no retries, no durability; read-ahead of one page."""
     from eventsync.fetch import transform
-    from eventsync.platform import bulk_upsert_path
+    from eventsync.platform.api import bulk_upsert_path
 
     chain = transform.compile_chain(JOLT)
     assert chain is not None

@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from eventsync.platform import tag_names as _tag_names
+from eventsync.platform.tags import tag_names as _tag_names
 
 
 @dataclass(frozen=True, slots=True)

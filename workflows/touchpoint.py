@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from eventsync.definitions.connections import Connection
     from eventsync.definitions.touchpoint import TouchpointDefinition
-    from eventsync.platform import Kind
+    from eventsync.platform.api import Kind
     from workflows import search_attributes as sa
     from workflows.parking import Parking, reason_of
 

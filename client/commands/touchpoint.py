@@ -27,7 +27,7 @@ from client.commands.common import (
 )
 from client.queries import NoAnswer, ask
 from eventsync.definitions import Definitions
-from eventsync.platform import Kind
+from eventsync.platform.api import Kind
 from workflows import search_attributes as sa
 from workflows.touchpoint import (
     ReprocessInput,

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from eventsync.definitions.connections import Connection
 from eventsync.http import ConnectionPool, HTTPCallError
 from eventsync.http.client import ConnectionClient
-from eventsync.platform import API as PLATFORM_API
+from eventsync.platform.api import API as PLATFORM_API
 from eventsync.secrets import MissingSecretError
 
 # The cheapest authenticated read each vendor offers (a connection's `test_path` overrides).

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, model_validator
 
 from eventsync.definitions.common import Name, SecretRef, Strict
+
+# Hosts a request never leaves the machine for: the only ones credentials may reach over http.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 class NoAuth(Strict):
@@ -96,3 +99,18 @@ class Connection(Strict):
         "polling this task queue (`eventsync worker --task-queue NAME`); run one such worker and the "
         "vendor's rate limit is paced in one place however many other workers run (docs/deploy.md)",
     )
+
+    @model_validator(mode="after")
+    def _credentials_over_https(self) -> Connection:
+        if self.auth.kind == "none":
+            return self
+        token_url = getattr(self.auth, "token_url", None)
+        for field, url in (("base_url", self.base_url), ("auth.token_url", token_url)):
+            if url is not None and url.scheme == "http" and (url.host or "").lower() not in LOOPBACK_HOSTS:
+                raise ValueError(
+                    f"{field} {url} is http:// to another host, and this connection sends credentials: "
+                    "they go over https only (http is accepted for loopback hosts such as the sandbox's "
+                    "127.0.0.1); write https://"
+                )
+        return self
+

@@ -15,7 +15,7 @@ from eventsync.definitions.flows import FlowDefinition
 from eventsync.definitions.touchpoint import TouchpointDestination
 from eventsync.destinations.base import DeliveryItem, ItemResult, Limits, result_of_error
 from eventsync.http import ConnectionClient, ConnectionPool, HTTPCallError
-from eventsync.platform import read_current
+from eventsync.platform.api import read_current
 from eventsync.touchpoint.api import TouchpointAPI
 from eventsync.touchpoint.attendees import PlanError
 from eventsync.touchpoint.sync import sync_record

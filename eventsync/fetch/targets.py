@@ -8,7 +8,7 @@ from eventsync.definitions.fetches import HttpTarget, PlatformBulkUpsert
 from eventsync.fetch.errors import FetchError
 from eventsync.fetch.models import Rejection
 from eventsync.fetch.requester import Requester
-from eventsync.platform import bulk_upsert_path
+from eventsync.platform.api import bulk_upsert_path
 
 
 def _key(record: dict[str, Any], match_key: str) -> str | None:

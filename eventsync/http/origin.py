@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from eventsync.definitions.connections import LOOPBACK_HOSTS as _LOOPBACK
 from eventsync.http.errors import PermanentHTTPError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 # Hosts a vendor moves a connection to by design (Eloqua's pod from /id); https only.
 VENDOR_HOSTS: dict[str, tuple[str, ...]] = {"eloqua": ("*.eloqua.com",)}

@@ -12,7 +12,7 @@ from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem, ItemResult, result_of_error
 from eventsync.destinations.registry import adapter_for
 from eventsync.http import ConnectionPool, HTTPCallError
-from eventsync.platform import status_tags
+from eventsync.platform.api import status_tags
 from eventsync.registration import Registration, previous_of, registration_of
 from eventsync.secrets import MissingSecretError
 from eventsync.signal.decide import TransformError, compiled, decide, render

@@ -15,7 +15,7 @@ from typing import Any
 
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.http import ConnectionClient
-from eventsync.platform import registrations_modified
+from eventsync.platform.api import registrations_modified
 from eventsync.signal.events import PlatformEvent
 
 _PREFERENCE = ("registration.updated", "registration.status_changed", "registration.created")

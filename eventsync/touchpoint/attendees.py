@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eventsync.platform import tag_names
+from eventsync.platform.tags import tag_names
 from eventsync.touchpoint.identity import IdentityError, event_id_of
 
 # Touchpoint field <- where it comes from in the platform's Registration record.

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsync.links import Link, first_link
-from eventsync.platform import tag_names
+from eventsync.platform.tags import tag_names
 
 MAX_LINKS = 20  # docs/touchpoint-api.md
 MAX_TITLE = 200

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from eventsync.definitions.touchpoint import TouchpointDestination
 from eventsync.http import ConnectionClient, HTTPCallError
-from eventsync.platform import EventRef, Kind, Page, read_page, resolve_event
+from eventsync.platform.api import EventRef, Kind, Page, read_page, resolve_event
 from eventsync.touchpoint.api import TouchpointAPI
 from eventsync.touchpoint.attendees import PlanError
 from eventsync.touchpoint.sync import sync_record

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.platform import tag_names
+from eventsync.platform.tags import tag_names
 from eventsync.registration import registration_of
 from eventsync.signal.decide import decide
 from eventsync.signal.events import parse_body

@@ -3,10 +3,10 @@ another endpoint, no injected query); platform account and event codes are quote
 
 from __future__ import annotations
 
-from eventsync import platform as signal_platform
 from eventsync.definitions.connections import Connection
 from eventsync.destinations.common import segment
 from eventsync.http import ConnectionPool
+from eventsync.platform import api as signal_platform
 from sandbox import webhook
 from sandbox.serving import served
 

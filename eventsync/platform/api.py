@@ -1,30 +1,26 @@
-"""The platform's API 2.0, in one place: its paths, its paging, and how it lists tags, for every
-feature that reads or writes it (Signal rules and replay, Touchpoint reprocess and real-time
-reads, the fetch target's Bulk Registration Upsert, the connection test).
+"""The platform's API 2.0, in one place: its paths and its paging, for every feature that reads or
+writes it (Signal rules and replay, Touchpoint reprocess and real-time
+reads, the fetch target's Bulk Registration Upsert, the connection test); how it lists tags is
+`eventsync.platform.tags`, a module of its own so that the definitions can read tags without
+importing the HTTP core.
 
 Paths are `certainExternal/service/v1/<Object>/<accountCode>[/<eventCode>[/<code>]]`
 (docs/sandbox.md), relative to the connection's `base_url` (the platform's root, or a root that
 already ends in that prefix); every account, event and record code is one quoted path segment,
 so data cannot reach another path (docs/security.md). Listings page by `max_results` /
 `start_index` (a 0-based record offset); an empty page answers 404.
-
-Tags: with `includeList=tags` the platform lists each object's tags as `{"tagId", "name",
-"label"}` (the emulator's shape; the public API documentation gives none). `name` is the tag's
-identity, what definitions name (`Signal: Registered`); `label` is its display text and defaults
-to the name. A tag object without a `name` is read by its `label`, and a bare string is a name,
-because an unconfirmed shape must not make a tag vanish: a rule would skip the record, or the
-Touchpoint sync drop the attendee, without a word.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from eventsync.http import ConnectionClient, HTTPCallError
+from eventsync.platform.tags import tag_names
 
 API = "certainExternal/service/v1"
 STATUS_TTL_S = 60.0
@@ -44,23 +40,6 @@ def path(conn: ConnectionClient | None, *parts: str) -> str:
 
 def bulk_upsert_path(account: str, event: str) -> str:
     return path(None, "BulkRegistration", account, event)
-
-
-def tag_names(raw: Any) -> tuple[str, ...]:
-    """The names of the tags in one `tags` list, in order; anything that is not a list is none."""
-    if not isinstance(raw, list):
-        return ()
-    out: list[str] = []
-    for tag in raw:
-        if isinstance(tag, str):
-            name: Any = tag
-        elif isinstance(tag, Mapping):
-            name = tag.get("name") or tag.get("label")
-        else:
-            continue
-        if isinstance(name, str) and name:
-            out.append(name)
-    return tuple(out)
 
 
 async def status_tags(conn: ConnectionClient, account: str, event_code: str) -> dict[str, tuple[str, ...]]:
