@@ -1,5 +1,5 @@
 """The Signal-flow activities: a shard's delivery loop and the operators' retry/discard, thin
-adapters over eventsync.signal.pump and the event store. Inputs carry names only: the flow,
+adapters over eventsync.flows.pump and the event store. Inputs carry names only: the flow,
 its connections and the store come from this worker's own definitions and settings."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from eventsync import telemetry
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import effective_limits
 from eventsync.destinations.registry import adapter_for
+from eventsync.flows.delivery import deliver_batch
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.ordering import EventOutcome
+from eventsync.flows.pump import PumpConfig, run_pump
+from eventsync.flows.settle import RetryPolicy
 from eventsync.keyring import keyring_from_env
-from eventsync.signal.delivery import deliver_batch
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.ordering import EventOutcome
-from eventsync.signal.pump import PumpConfig, run_pump
-from eventsync.signal.settle import RetryPolicy
 from eventsync.store import open_store
 from eventsync.store.watch import in_thread, watcher_for
 

@@ -16,9 +16,9 @@ from activities.connections import get_pool
 from eventsync import telemetry
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.signal.delivery import deliver_batch
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.ordering import EventOutcome
+from eventsync.flows.delivery import deliver_batch
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.ordering import EventOutcome
 
 HEARTBEAT_EVERY_S = 1.0
 

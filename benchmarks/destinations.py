@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
+from eventsync.flows.delivery import deliver_batch
 from eventsync.http import ConnectionPool
-from eventsync.signal.delivery import deliver_batch
 from sandbox.serving import free_port
 from tests.unit.destinations.support import connection, flow, platform_event
 

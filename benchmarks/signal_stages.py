@@ -41,7 +41,7 @@ import uvicorn
 from benchmarks.env import production_env
 from benchmarks.signal import SECRET, definitions
 from eventsync.definitions import Definitions
-from eventsync.signal.signature import sign
+from eventsync.flows.signature import sign
 from sandbox.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,7 +222,7 @@ async def run_null_worker(address: str) -> None:
     """The real worker with the webhook adapter replaced by one that answers ok at once."""
     from temporalio.client import Client
 
-    from eventsync.signal import destinations
+    from eventsync.flows import destinations
     from worker.converter import data_converter
     from worker.main import build_worker
 
@@ -413,8 +413,8 @@ async def signal_all(address: str, defs: Definitions, events: list[dict[str, Any
     from temporalio.client import Client
 
     from client.router import FlowRouter
-    from eventsync.signal.events import parse_body
-    from eventsync.signal.sharding import shard_of
+    from eventsync.flows.events import parse_body
+    from eventsync.flows.sharding import shard_of
     from worker.converter import data_converter
 
     client = await Client.connect(address, data_converter=data_converter())
@@ -439,7 +439,7 @@ DELIVERED = [0]
 async def shard_counts(address: str, flow: str, shards: int) -> int:
     from temporalio.client import Client
 
-    from eventsync.signal.sharding import workflow_id
+    from eventsync.flows.sharding import workflow_id
     from worker.converter import data_converter
     from workflows.flow import FlowShardWorkflow
 
@@ -503,8 +503,8 @@ async def stage_d(h: Harness, sample: dict[str, Any]) -> None:
 async def stage_e(h: Harness, sample: dict[str, Any]) -> None:
     """decide + render + the webhook adapter, into the sandbox webhook destination (no Temporal)."""
     from activities.connections import get_pool
-    from eventsync.signal.delivery import deliver_batch
-    from eventsync.signal.events import parse_body
+    from eventsync.flows.delivery import deliver_batch
+    from eventsync.flows.events import parse_body
 
     port = free_port()
     h.spawn("destination", "destination", "--port", str(port))

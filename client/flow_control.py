@@ -21,9 +21,9 @@ from temporalio.client import Client
 from client.router import FlowRouter
 from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.sharding import workflow_id
 from eventsync.http import ConnectionPool
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.sharding import workflow_id
 from eventsync.store import ParkedRecord, open_store
 from eventsync.store.watch import in_thread
 from eventsync.touchpoint.flow import all_flows
@@ -115,8 +115,8 @@ async def replay(
     window, as they came; `platform` reads the registrations modified in it from the platform
     API, on their current state; `auto` uses the store when it still holds the whole window
     (its retention), else the platform."""
+    from eventsync.flows.replay import ReplayError, replay_events
     from eventsync.keyring import keyring_from_env
-    from eventsync.signal.replay import ReplayError, replay_events
 
     flows = {f.name: f for f in all_flows(defs)}
     flow = flows.get(flow_name)
@@ -165,7 +165,7 @@ async def _replay_store(
 ) -> int:
     """The flow's events received in the window, again, in arrival order, each under a fresh id
     (`replay-<run>-<id>`, so dedupe keeps it) and marked replay."""
-    from eventsync.signal.pump import decode
+    from eventsync.flows.pump import decode
 
     run = uuid.uuid4().hex[:12]
     sent, last = 0, 0

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from eventsync.definitions import Definitions
-from eventsync.signal.timeline import BUCKET_S, COUNTED, Bucket, merge
+from eventsync.flows.timeline import BUCKET_S, COUNTED, Bucket, merge
 from eventsync.store import EventStore, open_store
 from eventsync.store.watch import in_thread
 from workflows import search_attributes as sa

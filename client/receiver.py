@@ -31,9 +31,9 @@ from client.dashboard import dashboard_router
 from client.router import EventTooOdd, FlowRouter
 from eventsync import telemetry
 from eventsync.definitions import Definitions
+from eventsync.flows.events import MAX_BODY_BYTES, EventParseError, parse_body
+from eventsync.flows.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, Verifier
 from eventsync.keyring import keyring_from_env
-from eventsync.signal.events import MAX_BODY_BYTES, EventParseError, parse_body
-from eventsync.signal.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, Verifier
 from eventsync.store import StoreUnavailable, open_store
 from eventsync.store.watch import in_thread
 from worker.registry import TASK_QUEUE

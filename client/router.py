@@ -20,9 +20,9 @@ from temporalio.client import Client
 from client.shards import ensure_shard
 from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.sharding import shard_of
 from eventsync.keyring import Keyring
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.sharding import shard_of
 from eventsync.store import EventStore, NewEvent
 from eventsync.store.appender import Appender
 from eventsync.store.payload import seal

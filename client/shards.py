@@ -11,7 +11,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 
 from eventsync.definitions import Definitions
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.signal.sharding import workflow_id
+from eventsync.flows.sharding import workflow_id
 from workflows import search_attributes as sa
 from workflows.flow import ShardInput, SignalShardWorkflow
 

@@ -30,9 +30,9 @@ with workflow.unsafe.imports_passed_through():
     from eventsync.definitions.flows import FlowDefinition
     from eventsync.destinations.base import effective_limits
     from eventsync.destinations.registry import adapter_for
-    from eventsync.signal.events import PlatformEvent
-    from eventsync.signal.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
-    from eventsync.signal.timeline import Bucket
+    from eventsync.flows.events import PlatformEvent
+    from eventsync.flows.ordering import Counters, DecisionEntry, EventOutcome, Parked, ShardState
+    from eventsync.flows.timeline import Bucket
     from workflows import search_attributes as sa
 
 MAX_BATCHES_IN_FLIGHT = 2  # while one batch is out, the next one fills: batches grow with load

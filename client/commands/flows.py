@@ -190,7 +190,7 @@ def replay_cmd(
 ) -> None:
     """Re-send a flow's records modified in a date range through the flow's usual path (same
     rules, mapping, ordering and retry queue), as events marked replay."""
-    from eventsync.signal.replay import ReplayError
+    from eventsync.flows.replay import ReplayError
     from worker.registry import TASK_QUEUE
 
     when(after, "--from"), when(before, "--to")

@@ -14,7 +14,7 @@ maps to per-item results. Vendor adapters (Marketo, Eloqua, Salesforce, HubSpot)
 same protocol with their batch endpoints; `eventsync/destinations/registry.py` lists them all.
 
 One retry policy: adapters classify (through the HTTP core) and answer once per item; the
-shard schedules every retry and backoff (eventsync/signal/settle.py). An adapter does not loop.
+shard schedules every retry and backoff (eventsync/flows/settle.py). An adapter does not loop.
 """
 
 from __future__ import annotations

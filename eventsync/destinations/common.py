@@ -26,7 +26,7 @@ def segment(value: object) -> str:
 
 
 def fields_of(item: DeliveryItem) -> dict[str, Any]:
-    """The mapped vendor fields of a rendered body (eventsync.signal.decide.render). A null value is
+    """The mapped vendor fields of a rendered body (eventsync.flows.decide.render). A null value is
     not sent: the vendors would blank the field (or reject the record) for a question not answered."""
     body = item.body if isinstance(item.body, dict) else {}
     fields = body.get("fields")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.flows.decide import decide
+from eventsync.flows.events import parse_body
 from eventsync.platform.tags import tag_names
 from eventsync.registration import registration_of
-from eventsync.signal.decide import decide
-from eventsync.signal.events import parse_body
 from eventsync.touchpoint.attendees import plan_attendee
 from eventsync.touchpoint.links import related_links
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from client.commands.serve import dashboard_only_secrets
-from eventsync.signal.signature import SignatureError, Verifier, sign
+from eventsync.flows.signature import SignatureError, Verifier, sign
 
 
 def test_its_secret_is_random_and_accepts_no_platform_signature() -> None:

@@ -11,10 +11,10 @@ from typing import Any
 
 from benchmarks.signal import definitions
 from benchmarks.signal_load import event_body, read_message, request, serve_sink, signed_request
+from eventsync.flows.decide import render
+from eventsync.flows.events import parse_body
+from eventsync.flows.signature import Verifier
 from eventsync.registration import registration_of
-from eventsync.signal.decide import render
-from eventsync.signal.events import parse_body
-from eventsync.signal.signature import Verifier
 from sandbox.serving import free_port
 
 SECRET = b"harness-secret"

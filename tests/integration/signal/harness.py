@@ -21,7 +21,7 @@ from client.receiver import ReceiverSettings, create_app
 from eventsync.definitions import Definitions
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.signal.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from eventsync.flows.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from sandbox import webhook
 from sandbox.platform import create_app as platform_app
 from sandbox.platform import sign as platform_sign

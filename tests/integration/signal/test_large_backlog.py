@@ -10,7 +10,7 @@ import httpx
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import Client
 
-from eventsync.signal.sharding import workflow_id
+from eventsync.flows.sharding import workflow_id
 from tests.integration.signal.harness import destination, event, flow_def, post_event, receiver, wait_for
 from worker.main import build_worker
 

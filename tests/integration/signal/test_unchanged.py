@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from client.flow_control import explain
 from client.insights import InsightsCollector
-from eventsync.signal.delivery import UNCHANGED_RULE
+from eventsync.flows.delivery import UNCHANGED_RULE
 from tests.integration.signal.harness import destination, event, flow_def, post_event, receiver, wait_for
 from worker.main import build_worker
 

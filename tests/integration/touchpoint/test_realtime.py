@@ -10,8 +10,8 @@ from temporalio.service import RPCError
 
 from client.flow_control import explain as explain_record
 from client.insights import InsightsCollector
-from eventsync.signal.sharding import shard_of
-from eventsync.signal.sharding import workflow_id as shard_workflow_id
+from eventsync.flows.sharding import shard_of
+from eventsync.flows.sharding import workflow_id as shard_workflow_id
 from tests.integration.touchpoint.harness import eventually, world
 from workflows.flow import OperatorAction, SignalShardWorkflow
 

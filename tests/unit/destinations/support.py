@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
-from eventsync.signal.events import PlatformEvent
+from eventsync.flows.events import PlatformEvent
 
 SECRETS = {
     "ES_TEST_MARKETO_SECRET": "sandbox-marketo-secret",

@@ -12,11 +12,11 @@ from client.commands.flows import describe
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem
 from eventsync.destinations.common import fields_of, seconds_until_midnight, value_of, waves
+from eventsync.flows.decide import render
+from eventsync.flows.delivery import deliver_batch
+from eventsync.flows.ordering import EventOutcome, ShardState
 from eventsync.http import ConnectionPool
 from eventsync.registration import registration_of
-from eventsync.signal.decide import render
-from eventsync.signal.delivery import deliver_batch
-from eventsync.signal.ordering import EventOutcome, ShardState
 from sandbox import hubspot, marketo
 from sandbox.serving import served
 from tests.unit.destinations.support import connection, flow, platform_event

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from eventsync.flows.delivery import deliver_batch
 from eventsync.http import ConnectionPool
-from eventsync.signal.delivery import deliver_batch
 from sandbox import eloqua
 from sandbox.serving import served
 from tests.unit.destinations.support import connection, flow, platform_event

@@ -12,9 +12,9 @@ from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import BATCH_KEYS_HEADER, IDEMPOTENCY_HEADER
 from eventsync.destinations.webhook import batch_results
+from eventsync.flows.delivery import deliver_batch
+from eventsync.flows.sharding import idempotency_key
 from eventsync.http import ConnectionPool
-from eventsync.signal.delivery import deliver_batch
-from eventsync.signal.sharding import idempotency_key
 from sandbox import webhook
 from sandbox.serving import served
 from tests.unit.destinations.support import platform_event

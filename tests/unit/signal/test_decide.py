@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.flows.decide import compiled, decide, render
+from eventsync.flows.events import PlatformEvent, parse_body
 from eventsync.registration import Registration, previous_of, registration_of
-from eventsync.signal.decide import compiled, decide, render
-from eventsync.signal.events import PlatformEvent, parse_body
 
 
 def flow(**over: Any) -> FlowDefinition:

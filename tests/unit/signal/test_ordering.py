@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.ordering import EventOutcome, ShardState
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.ordering import EventOutcome, ShardState
 
 
 def ev(rec: str, n: int) -> PlatformEvent:
@@ -72,8 +72,8 @@ def test_state_survives_continue_as_new_round_trip() -> None:
 
 
 def test_a_late_event_goes_before_later_sequences_but_not_before_the_head_in_flight() -> None:
-    from eventsync.signal.events import PlatformEvent
-    from eventsync.signal.ordering import ShardState
+    from eventsync.flows.events import PlatformEvent
+    from eventsync.flows.ordering import ShardState
 
     def e(seq: int) -> PlatformEvent:
         return PlatformEvent(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from eventsync.signal.events import EventParseError, parse_body
-from eventsync.signal.sharding import idempotency_key, shard_of, workflow_id
-from eventsync.signal.signature import SignatureError, Verifier, sign
+from eventsync.flows.events import EventParseError, parse_body
+from eventsync.flows.sharding import idempotency_key, shard_of, workflow_id
+from eventsync.flows.signature import SignatureError, Verifier, sign
 
 S = b"secret"
 NOW = 1_800_000_000

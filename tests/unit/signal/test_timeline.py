@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from client.insights import slotted
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.ordering import Counters, EventOutcome, ShardState
-from eventsync.signal.timeline import (
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.ordering import Counters, EventOutcome, ShardState
+from eventsync.flows.timeline import (
     MAX_BUCKETS,
     MAX_REASONS,
     OTHER_REASON,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from eventsync.signal.ordering import EventOutcome
-from eventsync.signal.settle import RetryPolicy, settle
+from eventsync.flows.ordering import EventOutcome
+from eventsync.flows.settle import RetryPolicy, settle
 from eventsync.store import EventStore, NewEvent
 
 POLICY = RetryPolicy(retry_window_s=3600)

@@ -11,9 +11,9 @@ from client.router import flows_for
 from eventsync.definitions import Definitions
 from eventsync.definitions.loader import load_definitions
 from eventsync.definitions.touchpoint import TouchpointDefinition, TouchpointDestination
+from eventsync.flows.decide import render
+from eventsync.flows.events import PlatformEvent, parse_body
 from eventsync.registration import Registration
-from eventsync.signal.decide import render
-from eventsync.signal.events import PlatformEvent, parse_body
 from eventsync.touchpoint.flow import all_flows, as_flow
 
 

@@ -18,10 +18,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.ordering import EventOutcome
+from eventsync.flows.settle import RetryPolicy, Verdict, settle
 from eventsync.keyring import Keyring
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.ordering import EventOutcome
-from eventsync.signal.settle import RetryPolicy, Verdict, settle
 from eventsync.store import EventStore, StoredEvent
 from eventsync.store.payload import unseal
 from eventsync.store.watch import StoreWatcher, in_thread

@@ -11,14 +11,14 @@ from eventsync.definitions.connections import Connection
 from eventsync.definitions.flows import FlowDefinition
 from eventsync.destinations.base import DeliveryItem, ItemResult, result_of_error
 from eventsync.destinations.registry import adapter_for
+from eventsync.flows.decide import TransformError, compiled, decide, render
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.ordering import EventOutcome
+from eventsync.flows.sharding import idempotency_key
 from eventsync.http import ConnectionPool, HTTPCallError
 from eventsync.platform.api import status_tags
 from eventsync.registration import Registration, previous_of, registration_of
 from eventsync.secrets import MissingSecretError
-from eventsync.signal.decide import TransformError, compiled, decide, render
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.ordering import EventOutcome
-from eventsync.signal.sharding import idempotency_key
 
 
 async def _previous(

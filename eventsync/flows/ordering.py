@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from eventsync.signal.events import PlatformEvent
-from eventsync.signal.timeline import Counters, Timeline, count_reason
+from eventsync.flows.events import PlatformEvent
+from eventsync.flows.timeline import Counters, Timeline, count_reason
 
 Outcome = Literal["delivered", "skipped", "retry", "rejected"]
 # These bound the state a shard carries across continue-as-new (one payload, 2 MB hard limit):

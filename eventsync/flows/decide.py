@@ -13,8 +13,8 @@ from typing import Any
 
 from eventsync.definitions.destinations import steps_mapping
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.flows.events import PlatformEvent
 from eventsync.registration import Registration
-from eventsync.signal.events import PlatformEvent
 from eventsync.tags import AllOf, AnyOf, CompiledRule, Condition, compile_rule
 from eventsync.transforms.errors import TransformError
 from eventsync.transforms.mapping import CompiledMapping, FlowMapping, compile_mapping

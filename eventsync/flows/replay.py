@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.flows.events import PlatformEvent
 from eventsync.http import ConnectionClient
 from eventsync.platform.api import registrations_modified
-from eventsync.signal.events import PlatformEvent
 
 _PREFERENCE = ("registration.updated", "registration.status_changed", "registration.created")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eventsync.signal.ordering import EventOutcome
+from eventsync.flows.ordering import EventOutcome
 from eventsync.store import Decision, ParkedRecord, RetryState, Settlement, StoredEvent
 
 BACKOFF_INITIAL_S = 1.0
