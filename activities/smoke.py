@@ -16,7 +16,7 @@ class PingResult(BaseModel):
     worker: str
 
 
-@activity.defn
+@activity.defn(name="ping")
 async def ping(inp: PingInput) -> PingResult:
     return PingResult(
         echo=inp.message, engine_version=eventsync.__version__, worker=activity.info().task_queue

@@ -9,7 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 
-@workflow.defn
+@workflow.defn(name="SmokeWorkflow")
 class SmokeWorkflow:
     @workflow.run
     async def run(self, inp: PingInput) -> PingResult:
