@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +18,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
 from eventsync.keyring import KeyringError
+from eventsync.settings import SettingError, env_or_file
 from worker.codec import EncryptionCodec
 
 TOKEN_ENV = "EVENTSYNC_CODEC_TOKEN"
@@ -35,15 +35,10 @@ class CodecServerConfigError(ValueError):
 
 
 def token_from_env() -> str:
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    path = os.environ.get(TOKEN_FILE_ENV, "").strip()
-    if token and path:
-        raise CodecServerConfigError(f"set either {TOKEN_ENV} or {TOKEN_FILE_ENV}, not both")
-    if path:
-        try:
-            token = Path(path).read_text(encoding="utf-8").strip()
-        except OSError as err:
-            raise CodecServerConfigError(f"{TOKEN_FILE_ENV}: cannot read {path}: {err.strerror}") from None
+    try:
+        token = env_or_file(TOKEN_ENV)
+    except SettingError as err:
+        raise CodecServerConfigError(str(err)) from None
     if not token:
         raise CodecServerConfigError(
             f"the codec server needs a bearer token: set {TOKEN_ENV} or {TOKEN_FILE_ENV} "

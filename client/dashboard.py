@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -41,6 +40,7 @@ from temporalio.client import Client
 from client.charts import bar_chart
 from client.insights import FetchInsight, FlowInsight, Insights, InsightsCollector, ParkedRow, Run, slotted
 from eventsync.definitions import Definitions
+from eventsync.settings import env_or_file
 
 TOKEN_ENV = "EVENTSYNC_DASHBOARD_TOKEN"
 TOKEN_FILE_ENV = "EVENTSYNC_DASHBOARD_TOKEN_FILE"  # the token from a file (a mounted Secret)
@@ -224,16 +224,10 @@ def _guard(token: str | None) -> list[Any]:
 
 
 def token_from_env() -> str | None:
-    """$EVENTSYNC_DASHBOARD_TOKEN, or the first line of the file named by
-    $EVENTSYNC_DASHBOARD_TOKEN_FILE; None when neither is set (an unreadable file is an error:
-    a dashboard meant to be guarded must not come up open or silently absent)."""
-    path = os.environ.get(TOKEN_FILE_ENV, "").strip()
-    if path:
-        try:
-            return Path(path).read_text(encoding="utf-8").strip() or None
-        except OSError as err:
-            raise RuntimeError(f"{TOKEN_FILE_ENV}: cannot read {path}: {err.strerror}") from None
-    return os.environ.get(TOKEN_ENV)
+    """$EVENTSYNC_DASHBOARD_TOKEN, or the file named by $EVENTSYNC_DASHBOARD_TOKEN_FILE; None when
+    neither is set (an unreadable or empty file is an error: a dashboard meant to be guarded must
+    not come up open or silently absent)."""
+    return env_or_file(TOKEN_ENV)
 
 
 def dashboard_router(

@@ -19,6 +19,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from eventsync.settings import SettingError, env_or_file
+
 KEYS_ENV = "EVENTSYNC_CODEC_KEYS"
 KEYS_FILE_ENV = "EVENTSYNC_CODEC_KEYS_FILE"
 # Written by `eventsync dev` into its default state folder when no keys are configured, and
@@ -106,18 +108,13 @@ def keyring_from_env(
     """The configured keyring: from the environment, else from `dev_keys` if that file exists
     (the local dev stack's); None when encryption is not configured."""
     env = os.environ if environ is None else environ
-    spec = env.get(KEYS_ENV, "").strip()
-    path = env.get(KEYS_FILE_ENV, "").strip()
-    if spec and path:
-        raise KeyringError(f"set either {KEYS_ENV} or {KEYS_FILE_ENV}, not both")
-    if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as err:
-            raise KeyringError(f"{KEYS_FILE_ENV}: cannot read {path}: {err.strerror}") from None
-        return parse_keys(text, source=f"{KEYS_FILE_ENV} ({path})")
+    try:
+        spec = env_or_file(KEYS_ENV, env)
+    except SettingError as err:
+        raise KeyringError(str(err)) from None
     if spec:
-        return parse_keys(spec)
+        path = env.get(KEYS_FILE_ENV, "").strip()
+        return parse_keys(spec, source=f"{KEYS_FILE_ENV} ({path})" if path else KEYS_ENV)
     if dev_keys is not None and dev_keys.is_file():
         return parse_keys(dev_keys.read_text(encoding="utf-8"), source=str(dev_keys))
     return None

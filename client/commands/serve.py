@@ -28,6 +28,7 @@ from client.commands.common import (
     temporal_options,
 )
 from eventsync.definitions import Definitions
+from eventsync.settings import SettingError, env_or_file
 
 SECRET_ENV = "EVENTSYNC_WEBHOOK_SECRETS"
 SECRET_FILE_ENV = "EVENTSYNC_WEBHOOK_SECRETS_FILE"
@@ -41,13 +42,10 @@ def secrets_from_env(value: str | None) -> list[bytes]:
 
 def configured_secrets() -> list[bytes]:
     """From $EVENTSYNC_WEBHOOK_SECRETS_FILE (a mounted secret) or $EVENTSYNC_WEBHOOK_SECRETS."""
-    path = os.environ.get(SECRET_FILE_ENV, "")
-    if path:
-        try:
-            return secrets_from_env(Path(path).read_text(encoding="utf-8"))
-        except OSError as err:
-            fail(f"{SECRET_FILE_ENV}: cannot read {path}: {err.strerror}")
-    return secrets_from_env(os.environ.get(SECRET_ENV))
+    try:
+        return secrets_from_env(env_or_file(SECRET_ENV))
+    except SettingError as err:
+        fail(str(err))
 
 
 def dashboard_only_secrets() -> list[bytes]:
@@ -117,10 +115,14 @@ def serve(
 
     require_codec_keys("serve")
     defs = load(definitions_path)
-    if dashboard_only:
-        from client.dashboard import SWITCH_ENV, token_from_env
+    from client.dashboard import SWITCH_ENV, token_from_env
 
-        if not token_from_env() or os.environ.get(SWITCH_ENV, "").lower() in ("off", "0", "false", "no"):
+    try:
+        dashboard_token = token_from_env()  # checked before the app: a bad setting is one line
+    except SettingError as err:
+        fail(str(err))
+    if dashboard_only:
+        if not dashboard_token or os.environ.get(SWITCH_ENV, "").lower() in ("off", "0", "false", "no"):
             fail("--dashboard-only serves the dashboard: set $EVENTSYNC_DASHBOARD_TOKEN (or _FILE)")
         secrets = dashboard_only_secrets()
     else:

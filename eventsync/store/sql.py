@@ -11,7 +11,6 @@ commits with a lower `seq` than one already read is still found on the next read
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsync.keyring import Keyring, keyring_from_env
+from eventsync.settings import env_or_file
 from eventsync.store.models import (
     PENDING,
     SETTLED,
@@ -117,17 +117,7 @@ class StoreUnavailable(RuntimeError):
 def default_url() -> str:
     """`EVENTSYNC_STORE` (or the file named by `EVENTSYNC_STORE_FILE`), else the SQLite file in the state directory of the current folder, so
     `eventsync serve` and `eventsync worker` started from one folder share a store unasked."""
-    configured = os.environ.get(STORE_ENV, "").strip()
-    path = os.environ.get(STORE_FILE_ENV, "").strip()
-    if configured and path:
-        raise ValueError(f"set either {STORE_ENV} or {STORE_FILE_ENV}, not both")
-    if path:
-        try:
-            configured = Path(path).read_text(encoding="utf-8").strip()
-        except OSError as err:
-            raise ValueError(f"{STORE_FILE_ENV}: cannot read {path}: {err.strerror}") from None
-        if not configured:
-            raise ValueError(f"{STORE_FILE_ENV}: {path} is empty")
+    configured = env_or_file(STORE_ENV)
     if configured:
         return configured
     return "sqlite:///" + str(Path.cwd() / DEFAULT_FILE)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from client.dashboard import TOKEN_ENV, TOKEN_FILE_ENV, token_from_env
+from eventsync.settings import SettingError
 from eventsync.store.sql import STORE_ENV, STORE_FILE_ENV, default_url
 
 
@@ -44,7 +45,14 @@ def test_dashboard_token_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert token_from_env() == "from-env"
     (tmp_path / "dashboard-token").write_text("from-file\n")
     monkeypatch.setenv(TOKEN_FILE_ENV, str(tmp_path / "dashboard-token"))
+    with pytest.raises(SettingError, match="not both"):  # as for the keys and the store: ambiguous
+        token_from_env()
+    monkeypatch.delenv(TOKEN_ENV)
     assert token_from_env() == "from-file"
     monkeypatch.setenv(TOKEN_FILE_ENV, str(tmp_path / "missing"))
-    with pytest.raises(RuntimeError, match="cannot read"):
+    with pytest.raises(SettingError, match="cannot read"):
+        token_from_env()
+    (tmp_path / "empty").write_text("\n")
+    monkeypatch.setenv(TOKEN_FILE_ENV, str(tmp_path / "empty"))
+    with pytest.raises(SettingError, match="is empty"):  # a guarded dashboard never comes up open
         token_from_env()
