@@ -102,11 +102,12 @@ def record_decision(flow: str, decision: str, reason: str) -> None:
     decisions.add(1, {"flow": flow, "decision": decision, "reason": reason})
 
 
-def record_delivery(flow: str, destination: str, outcome: str, latency_s: float | None = None) -> None:
-    attrs = {"flow": flow, "destination": destination, "outcome": outcome}
-    deliveries.add(1, attrs)
-    if latency_s is not None:
-        delivery_latency.record(latency_s, attrs)
+def record_delivery(flow: str, destination: str, outcome: str) -> None:
+    deliveries.add(1, {"flow": flow, "destination": destination, "outcome": outcome})
+
+
+def record_delivery_latency(flow: str, destination: str, seconds: float) -> None:
+    delivery_latency.record(seconds, {"flow": flow, "destination": destination})
 
 
 def record_parked(flow: str, delta: int) -> None:

@@ -71,7 +71,10 @@ async def run_pump(
     shard_failures: int = 0,
     heartbeat: Callable[[int], None] = lambda _offset: None,
     clock: Callable[[], float] = time.time,
+    delivered_after: Callable[[float], None] = lambda _seconds: None,
 ) -> PumpReport:
+    """`delivered_after` hears, for each event delivered, the seconds from its receipt (the
+    store's commit) to the destination's answer: the delivery latency metric."""
     report = PumpReport(shard_failures=shard_failures)
     started = clock()
     last_work = started
@@ -104,6 +107,11 @@ async def run_pump(
         if platform_events:
             last = await in_thread(store.last_hashes, flow, shard, keys)
             outcomes += await deliver(platform_events, last)
+            answered = clock()
+            received = {s.event_id: s.received_at for s, _ in events}
+            for o in outcomes:
+                if o.outcome == "delivered" and o.event_id in received:
+                    delivered_after(max(0.0, answered - received[o.event_id]))
         states = await in_thread(store.retry_states, flow, shard, keys)
         verdict = settle(flow, events, outcomes, states, clock(), config.policy, report.shard_failures)
         await in_thread(store.settle, flow, shard, verdict.settlement)
