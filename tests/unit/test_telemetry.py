@@ -12,24 +12,24 @@ from tests.support.otel import captured, metric_points
 
 def test_flow_and_fetch_metrics_are_recorded() -> None:
     captured()
-    telemetry.record_event("registrations")
-    telemetry.record_decision("registrations", "skip", "tag rule 'vip' did not match")
-    telemetry.record_delivery("registrations", "salesforce", "ok")
-    telemetry.record_delivery_latency("latency-probe", "salesforce", 0.25)
-    telemetry.record_parked("registrations", 2)
-    telemetry.record_parked("registrations", -1)
-    telemetry.record_fetch_page("eloqua-contacts", 500)
+    telemetry.record_event("telemetry-probe")
+    telemetry.record_decision("telemetry-probe", "skip", "tag rule 'vip' did not match")
+    telemetry.record_delivery("telemetry-probe", "salesforce", "ok")
+    telemetry.record_delivery_latency("telemetry-probe", "salesforce", 0.25)
+    telemetry.record_parked("telemetry-probe", 2)
+    telemetry.record_parked("telemetry-probe", -1)
+    telemetry.record_fetch_page("telemetry-probe-fetch", 500)
     telemetry.record_rate_limit_wait("hubspot", 1.5)
-    assert ({"flow": "registrations", "source": "webhook"}, 1.0) in metric_points("eventsync.events.received")
+    assert ({"flow": "telemetry-probe", "source": "webhook"}, 1.0) in metric_points("eventsync.events.received")
     assert (
-        {"flow": "registrations", "decision": "skip", "reason": "tag rule 'vip' did not match"},
+        {"flow": "telemetry-probe", "decision": "skip", "reason": "tag rule 'vip' did not match"},
         1.0,
     ) in metric_points("eventsync.decisions")
-    assert ({"flow": "registrations"}, 1.0) in metric_points("eventsync.parked")
-    assert ({"fetch": "eloqua-contacts"}, 500.0) in metric_points("eventsync.fetch.records")
+    assert ({"flow": "telemetry-probe"}, 1.0) in metric_points("eventsync.parked")
+    assert ({"fetch": "telemetry-probe-fetch"}, 500.0) in metric_points("eventsync.fetch.records")
     # Other tests in this process deliver too; this flow name is this test's own.
     [latency_sum] = [
-        v for attrs, v in metric_points("eventsync.delivery.latency") if attrs.get("flow") == "latency-probe"
+        v for attrs, v in metric_points("eventsync.delivery.latency") if attrs.get("flow") == "telemetry-probe"
     ]
     assert latency_sum == pytest.approx(0.25)
     assert ({"destination": "hubspot"}, 1.0) in metric_points("eventsync.rate_limit.waits")
