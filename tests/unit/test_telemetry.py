@@ -19,7 +19,7 @@ def test_flow_and_fetch_metrics_are_recorded() -> None:
     telemetry.record_parked("telemetry-probe", 2)
     telemetry.record_parked("telemetry-probe", -1)
     telemetry.record_fetch_page("telemetry-probe-fetch", 500)
-    telemetry.record_rate_limit_wait("hubspot", 1.5)
+    telemetry.record_rate_limit_wait("telemetry-probe-dest", 1.5)
     assert ({"flow": "telemetry-probe", "source": "webhook"}, 1.0) in metric_points("eventsync.events.received")
     assert (
         {"flow": "telemetry-probe", "decision": "skip", "reason": "tag rule 'vip' did not match"},
@@ -32,7 +32,7 @@ def test_flow_and_fetch_metrics_are_recorded() -> None:
         v for attrs, v in metric_points("eventsync.delivery.latency") if attrs.get("flow") == "telemetry-probe"
     ]
     assert latency_sum == pytest.approx(0.25)
-    assert ({"destination": "hubspot"}, 1.0) in metric_points("eventsync.rate_limit.waits")
+    assert ({"destination": "telemetry-probe-dest"}, 1.0) in metric_points("eventsync.rate_limit.waits")
 
 
 def test_prometheus_endpoint_serves_metrics() -> None:
