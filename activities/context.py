@@ -21,6 +21,7 @@ from eventsync.definitions import Definitions
 from eventsync.definitions.connections import Connection
 from eventsync.definitions.fetches import FetchDefinition
 from eventsync.definitions.flows import FlowDefinition
+from eventsync.definitions.touchpoint import TouchpointDefinition
 
 T = TypeVar("T")
 UNKNOWN_NAME = "UnknownName"  # the ApplicationError type: non-retryable, the name is wrong
@@ -82,7 +83,13 @@ def flow(name: str) -> FlowDefinition:
     return _named("flow", all_flows(definitions()), name)
 
 
-def content_hash(model: Connection | FetchDefinition | FlowDefinition) -> str:
+def touchpoint(name: str) -> TouchpointDefinition:
+    """The worker's `touchpoint:` block, if it carries this name (a file holds at most one)."""
+    tp = definitions().touchpoint
+    return _named("touchpoint definition", [tp] if tp is not None else [], name)
+
+
+def content_hash(model: Connection | FetchDefinition | FlowDefinition | TouchpointDefinition) -> str:
     """A short, stable hash of a definition: a run may pin it, and the worker checks it."""
     return hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:16]
 

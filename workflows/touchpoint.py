@@ -5,6 +5,14 @@ die inside the page activity. A worker crash loses at most the page in flight, w
 (idempotent: its synced records read as unchanged). A permanent failure (bad credentials, an
 unknown event) parks the run, visibly, until `resume`. Progress: the `progress` query, the memo
 `progress` line, and search attributes (EventsyncKind=touchpoint, EventsyncStatus).
+
+The input names the touchpoint definition (and the account it is for) and may pin its content
+hash; the definition and its two connections come from the worker's own definitions, in each
+activity (activities/touchpoint.py), never from the input. Inputs of the shape written before
+that (a whole definition and two connections) still decode, reduced to their names, so that old
+runs replay and continue; what they carried is never resolved. The command sequence is the same
+for both shapes, so no `workflow.patched` marker is needed. A resume after a park takes the
+worker's current definition (as an API Fetch resume does); each change is recorded in `progress`.
 """
 
 from __future__ import annotations
@@ -12,23 +20,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.context import DEFINITION_CHANGED, UNKNOWN_NAME
     from activities.touchpoint import (
         EVENT_NOT_FOUND,
+        KIND_NOT_SYNCED,
         PageInput,
         PageResult,
         ResolvedEvent,
         ResolveInput,
+        names_only,
         page,
         resolve,
     )
-    from eventsync.definitions.connections import Connection
-    from eventsync.definitions.touchpoint import TouchpointDefinition
     from eventsync.platform.api import Kind
     from workflows import search_attributes as sa
     from workflows.parking import Parking, reason_of
@@ -36,7 +45,15 @@ with workflow.unsafe.imports_passed_through():
 ALL_KINDS: tuple[Kind, ...] = ("sessions", "registrants")
 PAGES_PER_RUN = 100
 MAX_PROBLEMS = 100
-NON_RETRYABLE = ["PermanentHTTPError", "AuthenticationFailed", "MissingSecret", EVENT_NOT_FOUND]
+NON_RETRYABLE = [
+    "PermanentHTTPError",
+    "AuthenticationFailed",
+    "MissingSecret",
+    EVENT_NOT_FOUND,
+    UNKNOWN_NAME,
+    DEFINITION_CHANGED,
+    KIND_NOT_SYNCED,
+]
 
 
 def workflow_id(account: str, event: str) -> str:
@@ -55,6 +72,8 @@ class ReprocessProgress(BaseModel):
     status: Literal["running", "parked", "done"] = "running"
     parked_reason: str | None = None
     runs: int = 1
+    definition_hash: str | None = None  # the worker's definition this run runs (pinned, then as resumed)
+    definition_changes: list[str] = Field(default_factory=list)  # "old -> new", one per resume that changed it
 
     def line(self, kinds: list[Kind]) -> str:
         parts = [f"{k} {self.read.get(k, 0)}/{self.totals.get(k, '?')}" for k in kinds]
@@ -66,13 +85,15 @@ class ReprocessProgress(BaseModel):
 
 
 class ReprocessInput(BaseModel):
-    definition: TouchpointDefinition
-    platform: Connection
-    touchpoint: Connection
+    name: str  # the worker's touchpoint definition, by name
+    account: str  # the platform account it is for (checked against the worker's definition)
     event: str  # as the operator gave it: stable id (digits) or code
     kinds: list[Kind] = Field(default_factory=lambda: list(ALL_KINDS), min_length=1)
     since: str | None = None
+    definition_hash: str | None = None  # pins the definition: a worker with another one parks the run
     progress: ReprocessProgress | None = None
+
+    _legacy = model_validator(mode="before")(names_only)
 
 
 class ResumeRequest(BaseModel):
@@ -84,7 +105,8 @@ class TouchpointReprocessWorkflow:
     @workflow.init
     def __init__(self, inp: ReprocessInput) -> None:
         self.inp = inp
-        self.p = inp.progress or ReprocessProgress()
+        self.p = inp.progress or ReprocessProgress(definition_hash=inp.definition_hash)
+        self.pinned = self.p.definition_hash  # what the next activity must find on the worker
         self.parking = Parking()
 
     @workflow.query(name="progress")
@@ -107,6 +129,20 @@ class TouchpointReprocessWorkflow:
     async def _park(self, err: ActivityError) -> None:
         # The same park/resume as an API Fetch run (workflows/parking.py).
         await self.parking.park(reason_of(err), self._shown)
+        # The operator fixed what parked the run (perhaps the definition): run what the worker
+        # has now, and record it if it differs (`_ran_with`).
+        self.pinned = None
+
+    def _ran_with(self, current: str | None) -> None:
+        """The definition hash an activity ran with: pinned from now on; a change is recorded."""
+        if current is None:
+            return
+        previous = self.p.definition_hash
+        if previous is not None and previous != current:
+            self.p.definition_changes.append(f"{previous} -> {current}")
+            workflow.logger.info("touchpoint reprocess: resumed with definition %s (was %s)", current, previous)
+        self.p.definition_hash = current
+        self.pinned = current
 
     @workflow.run
     async def run(self, inp: ReprocessInput) -> ReprocessProgress:
@@ -114,8 +150,8 @@ class TouchpointReprocessWorkflow:
         workflow.upsert_search_attributes(
             [
                 sa.KIND.value_set("touchpoint"),
-                sa.NAME.value_set(inp.definition.name),
-                sa.ACCOUNT.value_set(inp.definition.account),
+                sa.NAME.value_set(inp.name),
+                sa.ACCOUNT.value_set(inp.account),
                 sa.EVENT.value_set(event_key),
                 sa.STATUS.value_set("running"),
             ]
@@ -127,19 +163,17 @@ class TouchpointReprocessWorkflow:
         )
         while self.p.event is None:
             try:
-                self.p.event = await workflow.execute_activity(
+                ev: ResolvedEvent = await workflow.execute_activity(
                     resolve,
-                    ResolveInput(
-                        definition=inp.definition,
-                        platform=inp.platform,
-                        touchpoint=inp.touchpoint,
-                        event=inp.event,
-                    ),
+                    ResolveInput(name=inp.name, account=inp.account, event=inp.event, pinned=self.pinned),
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=retry,
                 )
             except ActivityError as err:
                 await self._park(err)
+                continue
+            self._ran_with(ev.definition_hash)
+            self.p.event = ev.model_copy(update={"definition_hash": None})
         workflow.upsert_search_attributes([sa.EVENT.value_set(str(self.p.event.event_id))])
         self._show()
         pages_this_run = 0
@@ -149,13 +183,13 @@ class TouchpointReprocessWorkflow:
                 r: PageResult = await workflow.execute_activity(
                     page,
                     PageInput(
-                        definition=inp.definition,
-                        platform=inp.platform,
-                        touchpoint=inp.touchpoint,
+                        name=inp.name,
+                        account=inp.account,
                         event=self.p.event,
                         kind=kind,
                         start=self.p.start,
                         since=inp.since,
+                        pinned=self.pinned,
                     ),
                     start_to_close_timeout=timedelta(minutes=10),
                     heartbeat_timeout=timedelta(seconds=5),
@@ -164,6 +198,7 @@ class TouchpointReprocessWorkflow:
             except ActivityError as err:
                 await self._park(err)
                 continue
+            self._ran_with(r.definition_hash)
             self.p.pages += 1
             pages_this_run += 1
             self.p.read[kind] = self.p.read.get(kind, 0) + r.read

@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
+from activities.context import content_hash
 from client.commands.common import (
     address_option,
     definitions_option,
@@ -73,11 +74,13 @@ def reprocess_input(
     if not kinds:
         raise click.UsageError("nothing to reprocess: the definition syncs neither sessions nor registrants")
     try:
-        platform, touchpoint = defs.connection(tp.platform), defs.connection(tp.connection)
+        defs.connection(tp.platform), defs.connection(tp.connection)
     except KeyError as e:
         raise click.UsageError(f"touchpoint definition: {e.args[0]}") from None
+    # Names only, and the hash of the definition as this file has it: the worker runs its own
+    # definition and connections (docs/security.md) and parks the run if its definition differs.
     return ReprocessInput(
-        definition=tp, platform=platform, touchpoint=touchpoint, event=event, kinds=kinds, since=since
+        name=tp.name, account=tp.account, event=event, kinds=kinds, since=since, definition_hash=content_hash(tp)
     )
 
 
@@ -86,14 +89,14 @@ async def start_reprocess(client: Client, inp: ReprocessInput, task_queue: str) 
     return await client.start_workflow(
         TouchpointReprocessWorkflow.run,
         inp,
-        id=workflow_id(inp.definition.account, inp.event),
+        id=workflow_id(inp.account, inp.event),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(sa.KIND, "touchpoint"),
-                SearchAttributePair(sa.NAME, inp.definition.name),
-                SearchAttributePair(sa.ACCOUNT, inp.definition.account),
+                SearchAttributePair(sa.NAME, inp.name),
+                SearchAttributePair(sa.ACCOUNT, inp.account),
                 SearchAttributePair(sa.EVENT, inp.event),
             ]
         ),
@@ -216,6 +219,8 @@ def status(account: str, event: str, as_json: bool, address: str | None, namespa
             click.echo(json.dumps(p.model_dump(), indent=2))
         else:
             click.echo(p.line(["sessions", "registrants"]))
+            if p.definition_hash:
+                click.echo(f"  definition {p.definition_hash}")
             for line in p.problems[:20]:
                 click.echo(f"  {line}")
 

@@ -33,7 +33,9 @@ os.environ.setdefault("TP_TEST_PLATFORM_PASSWORD", "sandbox")
 os.environ.setdefault("TP_TEST_TOUCHPOINT_TOKEN", "tp-sandbox-token")
 
 
-def definitions(platform_url: str, touchpoint_url: str, **over: Any) -> Definitions:
+def definitions(
+    platform_url: str, touchpoint_url: str, token_var: str = "TP_TEST_TOUCHPOINT_TOKEN", **over: Any
+) -> Definitions:
     raw: dict[str, Any] = {
         "name": f"tp-{uuid.uuid4().hex[:8]}",
         "account": ACCOUNT,
@@ -63,7 +65,7 @@ def definitions(platform_url: str, touchpoint_url: str, **over: Any) -> Definiti
                     "name": "touchpoint",
                     "vendor": "touchpoint",
                     "base_url": touchpoint_url,
-                    "auth": {"kind": "bearer", "token": "${env:TP_TEST_TOUCHPOINT_TOKEN}"},
+                    "auth": {"kind": "bearer", "token": f"${{env:{token_var}}}"},
                 }
             ),
         ],
@@ -182,16 +184,25 @@ async def _setup(http: httpx.AsyncClient, platform_url: str) -> tuple[str, int]:
 
 @asynccontextmanager
 async def world(
-    client: Client, task_queue: str, *, webhooks: bool = True, worker: bool = True, **over: Any
+    client: Client,
+    task_queue: str,
+    *,
+    webhooks: bool = True,
+    worker: bool = True,
+    token_var: str | None = None,
+    **over: Any,
 ) -> AsyncIterator[World]:
+    """`token_var`: an environment variable holding the only bearer token Touchpoint accepts
+    (default: the sandbox's token, in TP_TEST_TOUCHPOINT_TOKEN)."""
     from worker.main import build_worker
 
     async with AsyncExitStack() as stack:
         platform = stack.enter_context(served(platform_app()))
-        touchpoint = stack.enter_context(served(tp_app.create_app()))
+        tokens = [os.environ[token_var]] if token_var else None
+        touchpoint = stack.enter_context(served(tp_app.create_app(tokens=tokens)))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         code, eid = await _setup(http, platform.url)
-        defs = definitions(platform.url, touchpoint.url, **over)
+        defs = definitions(platform.url, touchpoint.url, token_var or "TP_TEST_TOUCHPOINT_TOKEN", **over)
         if worker:
             await stack.enter_async_context(build_worker(client, task_queue, definitions=defs))
         if webhooks:

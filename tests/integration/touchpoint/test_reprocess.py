@@ -198,7 +198,7 @@ async def test_reprocess_twice_via_cli_changes_nothing_the_second_time(
         joined = "\n".join(decoded)
         assert "p0@ex.com" not in joined and "c0@ex.com" not in joined and "ex.com/s0" not in joined
         if os.environ.get("EVENTSYNC_RECORD_HISTORIES"):
-            (ROOT / "tests" / "histories" / "TouchpointReprocess-two-phases.json").write_text(text)
+            (ROOT / "tests" / "histories" / "TouchpointReprocess-by-name-two-phases.json").write_text(text)
 
 
 @pytest.mark.slow
@@ -214,7 +214,7 @@ async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpo
             json={"path": path, "method": "PUT", "action": "delay", "delay_s": 0.05},
         )
         inp = reprocess_input(w.defs, ACCOUNT, str(w.event_id), False, True, None)
-        first = start_worker(client, task_queue)
+        first = start_worker(client, task_queue, w.defs)
         try:
             handle = await start_reprocess(client, inp, task_queue)
 
@@ -227,7 +227,7 @@ async def test_reprocess_interrupted_by_worker_sigkill_finishes_from_its_checkpo
             first.wait(timeout=10)
             mid = await w.tp_event()
             assert 0 < len(mid["attendees"]) < 200  # really interrupted half-way
-            second = start_worker(client, task_queue)
+            second = start_worker(client, task_queue, w.defs)
             try:
                 result: ReprocessProgress = await asyncio.wait_for(handle.result(), 120)
             finally:
