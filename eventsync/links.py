@@ -16,12 +16,19 @@ from urllib.parse import urlsplit
 
 __all__ = ["Link", "LinkResult", "first_link"]
 
+# A field is free text from whoever edits sessions: every scan below is linear in its length
+# (no pattern can run on past the next `<`, and an anchor's closing tag is looked up once), and a
+# field longer than this is read only this far: the first link is near the top of any real field,
+# and a 120 KB value once held the worker for 35 s per attempt.
+MAX_FIELD = 65_536
+# Titles are shown short (Touchpoint's limit is 200); markup is stripped from this much of the
+# link text only, since Markdown emphasis matching is quadratic in the text it is given.
+MAX_TITLE_SOURCE = 1_000
+
 # Each form is found by position; the earliest start wins. Anchors: attributes in any order,
-# href quoted with " or ' or unquoted; the text may hold nested markup.
-_ANCHOR = re.compile(
-    r"""<a\b(?P<attrs>[^>]*)>(?P<text>.*?)</a\s*>""",
-    re.IGNORECASE | re.DOTALL,
-)
+# href quoted with " or ' or unquoted; the text may hold nested markup, up to the first `</a>`.
+_ANCHOR_OPEN = re.compile(r"""<a\b(?P<attrs>[^<>]*)>""", re.IGNORECASE)
+_ANCHOR_CLOSE = re.compile(r"""</a\s*>""", re.IGNORECASE)
 _HREF = re.compile(r"""\bhref\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s>]+))""", re.IGNORECASE)
 # [text](url "optional title"); the URL may hold one level of balanced parentheses
 # (Wikipedia-style links) and may be wrapped in <...>.
@@ -34,7 +41,7 @@ _MARKDOWN = re.compile(
 # so bare detection takes web and file-transfer URLs (`scheme://`) only: http(s) are used, the
 # others (ftp, sftp, ftps, file) are found so that they are refused visibly, not skipped.
 _BARE = re.compile(r"""(?P<url>\b(?:https?|s?ftps?|file)://[^\s<>"']+)""", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^<>]*>")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`|~~)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!~|])")
 _SPACE = re.compile(r"\s+")
@@ -107,6 +114,27 @@ def _check_url(raw: str) -> tuple[str | None, str | None]:
     return url, None
 
 
+def _first_anchor(text: str) -> tuple[int, str, str] | None:
+    """Start, href and inner text of the first `<a …>` with an href and a closing `</a>`."""
+    pos = 0
+    close: re.Match[str] | None = None
+    while (opening := _ANCHOR_OPEN.search(text, pos)) is not None:
+        if close is None or close.start() < opening.end():
+            close = _ANCHOR_CLOSE.search(text, opening.end())
+            if close is None:
+                return None  # no anchor after this one can close either
+        # An anchor without href (a named anchor) is not a link: look further.
+        if (href := _HREF.search(opening.group("attrs"))) is not None:
+            raw = (
+                href.group("dq")
+                if href.group("dq") is not None
+                else href.group("sq") or href.group("uq") or ""
+            )
+            return opening.start(), raw, text[opening.end() : close.start()]
+        pos = opening.end()
+    return None
+
+
 def first_link(value: object) -> LinkResult:
     """The first link in `value` (HTML anchor, Markdown link or bare URL), as title and URL."""
     if value is None:
@@ -116,32 +144,31 @@ def first_link(value: object) -> LinkResult:
     if not value.strip():
         return LinkResult(None, "the field is empty")
 
-    candidates: list[tuple[int, str, re.Match[str]]] = []
-    for form, pattern in (("html", _ANCHOR), ("markdown", _MARKDOWN), ("bare", _BARE)):
-        pos = 0
-        while (m := pattern.search(value, pos)) is not None:
-            # An anchor without href (a named anchor) is not a link: look further.
-            if form == "html" and not _HREF.search(m.group("attrs")):
-                pos = m.end()
-                continue
-            candidates.append((m.start(), form, m))
-            break
+    cut = len(value) > MAX_FIELD
+    text = value[:MAX_FIELD]
+    candidates: list[tuple[int, str, str, str]] = []  # start, form, raw URL, raw title
+    if (anchor := _first_anchor(text)) is not None:
+        candidates.append((anchor[0], "html", anchor[1], anchor[2]))
+    if (md := _MARKDOWN.search(text)) is not None:
+        raw = md.group("aurl") if md.group("aurl") is not None else md.group("url")
+        candidates.append((md.start(), "markdown", raw, md.group("text")))
+    if (bare := _BARE.search(text)) is not None:
+        if cut and bare.end() == len(text):
+            return LinkResult(
+                None, f"the first link runs past the first {MAX_FIELD:,} characters of the field"
+            )
+        candidates.append((bare.start(), "bare", _trim_bare(bare.group("url")), ""))
     if not candidates:
+        if cut:
+            return LinkResult(
+                None, f"no link in the first {MAX_FIELD:,} characters of the field ({len(value):,})"
+            )
         return LinkResult(None, "the field holds no link")
     # Earliest wins; at the same position an anchor or Markdown link beats the bare URL inside it.
-    _, form, m = min(candidates, key=lambda c: (c[0], c[1] == "bare"))
-
-    if form == "html":
-        href = _HREF.search(m.group("attrs"))
-        assert href is not None
-        raw = href.group("dq") if href.group("dq") is not None else href.group("sq") or href.group("uq") or ""
-        title = _clean_title(m.group("text"))
-    elif form == "markdown":
-        raw = m.group("aurl") if m.group("aurl") is not None else m.group("url")
-        title = _clean_markdown_title(m.group("text"))
-    else:
-        raw = _trim_bare(m.group("url"))
-        title = ""
+    _, form, raw, raw_title = min(candidates, key=lambda c: (c[0], c[1] == "bare"))
+    title = {"html": _clean_title, "markdown": _clean_markdown_title}.get(form, lambda t: t)(
+        raw_title[:MAX_TITLE_SOURCE]
+    )
     url, reason = _check_url(raw.strip())
     if url is None:
         return LinkResult(None, reason)

@@ -115,3 +115,37 @@ def test_a_bare_ftp_link_is_refused_visibly_not_skipped() -> None:
     assert got.link is None and got.reason is not None
     assert "ftp:" in got.reason and "only http and https" in got.reason
     assert first_link("sftp://host/x").link is None and first_link("file:///etc/passwd").link is None
+
+
+# Shapes that once took 10–100 s each (a regex scan from every `<a` or `*` to the end of the
+# field). They must give the same answers as short fields do; how fast they are is measured by
+# `python -m benchmarks.links`.
+HOSTILE = [
+    ("<a name='x'>" * 4000 + '<a href="https://ex.com/late">Late</a>', "https://ex.com/late", "Late"),
+    ("<a " * 20000 + "https://ex.com/bare", "https://ex.com/bare", "https://ex.com/bare"),
+    ("[" + "*a " * 20000 + "](https://ex.com/md)", "https://ex.com/md", None),
+    ("[" + "<" * 60000 + "](https://ex.com/lt)", "https://ex.com/lt", None),
+]
+
+
+@pytest.mark.parametrize(("value", "url", "title"), HOSTILE, ids=["anchors", "open-tags", "emphasis", "lt"])
+def test_hostile_fields_give_the_same_answers(value: str, url: str, title: str | None) -> None:
+    result = first_link(value)
+    assert result.link is not None and result.link.url == url, result.reason
+    if title is not None:
+        assert result.link.title == title
+    assert len(result.link.title) <= 1_000
+
+
+def test_a_field_longer_than_the_cap_is_read_that_far_and_says_so() -> None:
+    from eventsync.links import MAX_FIELD
+
+    early = '<a href="https://ex.com/early">Early</a>' + "x" * (2 * MAX_FIELD)
+    assert first_link(early).link == Link(title="Early", url="https://ex.com/early")
+    late = "x" * MAX_FIELD + " https://ex.com/late"
+    result = first_link(late)
+    assert result.link is None and result.reason is not None
+    assert f"no link in the first {MAX_FIELD:,} characters" in result.reason
+    cut = "x " + "https://ex.com/" + "a" * MAX_FIELD
+    reason = first_link(cut).reason or ""
+    assert "runs past the first" in reason
