@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eventsync.private_files import private_dir
 from workflows import search_attributes as sa
 
 
@@ -98,7 +99,7 @@ class DevServer:
             raise RuntimeError(
                 f"port {self.port} is already in use: is another Temporal server running? (stop it or pick --port)"
             )
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.state_dir)  # Temporal's database: workflow histories
         log = open(self.state_dir / "temporal.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from eventsync.private_files import FILE_MODE, private_dir, private_file
 from eventsync.settings import SettingError, env_or_file
 
 KEYS_ENV = "EVENTSYNC_CODEC_KEYS"
@@ -116,16 +117,19 @@ def keyring_from_env(
         path = env.get(KEYS_FILE_ENV, "").strip()
         return parse_keys(spec, source=f"{KEYS_FILE_ENV} ({path})" if path else KEYS_ENV)
     if dev_keys is not None and dev_keys.is_file():
+        private_file(dev_keys)
         return parse_keys(dev_keys.read_text(encoding="utf-8"), source=str(dev_keys))
     return None
 
 
 def ensure_key_file(path: Path, key_id: str = "dev") -> Path:
-    """A key file readable by its owner only, created with one fresh key unless it exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A key file readable by its owner only, in a folder only its owner can enter: created with
+    one fresh key unless it exists (then its mode is tightened if loose)."""
+    private_dir(path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
+        private_file(path)
         return path
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("# eventsync dev: payload encryption key (keep it with the dev server's database)\n")

@@ -20,7 +20,7 @@ fi
 # The sandbox emulators' published test credentials (docs/sandbox.md), never real secrets, and
 # where the definitions are: in a file every `eventsync` command run from here reads (a
 # variable already set in the environment wins), so the README's commands work in any shell.
-mkdir -p .eventsync
+mkdir -p .eventsync && chmod 700 .eventsync  # the dev payload key and databases live here
 cat >.eventsync/dev.env <<'ENV'
 # Written by scripts/dev.sh; read by every eventsync command run from this folder (set a
 # variable in the environment to override one). Sandbox test values only.

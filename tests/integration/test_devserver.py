@@ -32,6 +32,8 @@ async def test_runs_survive_a_dev_server_restart(tmp_path: Path) -> None:
             )
         server.stop()
         assert server.db_file.exists()
+        # Histories hold payloads (sealed) and search attributes (not): owner-only folder.
+        assert server.state_dir.stat().st_mode & 0o777 == 0o700
         server.start()
         ids: list[str] = []
         for _ in range(50):

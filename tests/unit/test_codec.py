@@ -105,6 +105,23 @@ def test_dev_key_file_is_private_kept_and_found_when_nothing_is_configured(tmp_p
     assert ring is not None and ring.current_id == "k1"
 
 
+def test_a_loose_dev_state_folder_and_key_file_are_tightened_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    path = ensure_key_file(state / "codec.keys")
+    assert state.stat().st_mode & 0o777 == 0o700
+    state.chmod(0o755)
+    path.chmod(0o644)  # as a copy, an unpacked archive or a umask of 022 leaves it
+    with caplog.at_level("WARNING", logger="eventsync.private_files"):
+        assert keyring_from_env({}, dev_keys=path) is not None
+        assert path.stat().st_mode & 0o777 == 0o600
+        ensure_key_file(path)  # the dev stack's start
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert f"{path} was mode 644, readable by others; changed it to 600" in caplog.text
+    assert f"{state} was mode 755, readable by others; changed it to 700" in caplog.text
+
+
 async def test_data_converter_uses_configured_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no dev stack's .eventsync/codec.keys in the folder
     monkeypatch.setenv("EVENTSYNC_CODEC_KEYS", f"k9:{K1}")
