@@ -18,6 +18,7 @@ MISSING_SECRET = "MissingSecret"
 AUTHENTICATION = "AuthenticationFailed"
 PERMANENT_HTTP = "PermanentHTTPError"
 RETRYABLE_HTTP = "RetryableHTTPError"
+DETAIL = "detail"  # the details key holding the vendor's words (workflows/parking.py reads it)
 
 
 def to_application_error(err: Exception) -> ApplicationError:
@@ -29,10 +30,17 @@ def to_application_error(err: Exception) -> ApplicationError:
             non_retryable=True,
         )
     if isinstance(err, HTTPCallError):
-        details = {"connection": err.connection, "status": err.status, "vendor_code": err.vendor_code}
+        # The message is the headline: the SDK logs it, in clear, when the activity fails. The
+        # vendor's words (they quote records) travel in the details, which the codec encrypts.
+        details = {
+            "connection": err.connection,
+            "status": err.status,
+            "vendor_code": err.vendor_code,
+            DETAIL: err.detail,
+        }
         if err.retryable:
             delay = timedelta(seconds=err.retry_after) if err.retry_after is not None else None
-            return ApplicationError(str(err), details, type=RETRYABLE_HTTP, next_retry_delay=delay)
+            return ApplicationError(err.headline, details, type=RETRYABLE_HTTP, next_retry_delay=delay)
         kind = AUTHENTICATION if isinstance(err, AuthenticationError) else PERMANENT_HTTP
-        return ApplicationError(str(err), details, type=kind, non_retryable=True)
+        return ApplicationError(err.headline, details, type=kind, non_retryable=True)
     raise TypeError(f"not a library error: {type(err).__name__}")

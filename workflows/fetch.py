@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from eventsync.fetch.run import FetchRun, Status
     from workflows import search_attributes as sa
-    from workflows.parking import Parking, reason_of
+    from workflows.parking import Parking, headline_of, reason_of
 
 KIND = "fetch"
 # Runs before this patch carried their definition in the input and had no `fetch_definition` step.
@@ -255,7 +255,7 @@ class FetchWorkflow:
         self._last_error = reason
         if self._run is not None:
             self._run.park(reason)
-        workflow.logger.warning("fetch %s parked: %s", self._name, reason)
+        workflow.logger.warning("fetch %s parked: %s", self._name, headline_of(err))
         await self._parking.park(reason, self._set_status)
 
     def _set_status(self, status: str) -> None:

@@ -9,15 +9,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import DETAIL
 
 MAX_REASON = 500
 
 
-def reason_of(err: BaseException) -> str:
-    """What parked it, from an activity failure: the cause's "<type>: <message>", bounded."""
+def headline_of(err: BaseException) -> str:
+    """What failed, without the vendor's words (activities/errors.py): what a log line may say."""
     cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
     return str(cause)[:MAX_REASON]
+
+
+def reason_of(err: BaseException) -> str:
+    """What parked it, for the operator: the headline and the vendor's words, bounded. It is
+    shown through queries and the memo (encrypted payloads), never logged whole."""
+    cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
+    reason = str(cause)
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        detail = cause.details[0].get(DETAIL)
+        if detail:
+            reason = f"{reason}: {detail}"
+    return reason[:MAX_REASON]
 
 
 class Parking:

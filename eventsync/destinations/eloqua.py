@@ -89,7 +89,10 @@ class EloquaAdapter:
         if not isinstance(doc, dict):
             # /id answers 200 "Not authenticated." for bad credentials
             raise AuthenticationError(
-                f"connection {conn.name!r}: Eloqua /id says {doc!r}", connection=conn.name, status=200
+                f"connection {conn.name!r}: Eloqua /id refused the credentials",
+                connection=conn.name,
+                status=200,
+                detail=repr(doc)[:500],
             )
         base = str(doc["urls"]["base"]).rstrip("/")
         self.bases[conn.name] = base

@@ -36,6 +36,7 @@ from eventsync.fetch.models import (
 from eventsync.fetch.requester import ClientFor
 from eventsync.fetch.run import merge_boundary, wholesale_rejection
 from eventsync.fetch.targets import apply_chunk
+from eventsync.http.errors import loggable
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,7 @@ async def run_page(
                 current = None
                 if first:
                     raise
-                log.info("fetch %s: group ends before a page that failed to read: %s", defn.name, e)
+                log.info("fetch %s: group ends before a page that failed to read: %s", defn.name, loggable(e))
                 break
             current = None
             heartbeat()
@@ -272,7 +273,9 @@ async def run_page(
             except Exception as e:
                 if first:
                     raise
-                log.info("fetch %s: group ends before a page that failed to apply: %s", defn.name, e)
+                log.info(
+                    "fetch %s: group ends before a page that failed to apply: %s", defn.name, loggable(e)
+                )
                 break
             page.records = []
             telemetry.record_fetch_page(defn.name, page.fetched)

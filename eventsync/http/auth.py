@@ -128,10 +128,10 @@ class Authenticator:
         except OAuthError as err:
             # The provider's error code and description; never the request (it holds the secret).
             raise AuthenticationError(
-                f"connection {self.connection.name!r}: token request refused: {err.error}"
-                + (f" ({err.description})" if err.description else ""),
+                f"connection {self.connection.name!r}: token request refused: {err.error}",
                 connection=self.connection.name,
                 status=400,
+                detail=err.description or None,
             ) from None
         except httpx.HTTPStatusError as err:
             status = err.response.status_code
@@ -148,8 +148,9 @@ class Authenticator:
             ) from None
         except ValueError as err:  # authlib: a body that is not a token
             raise AuthenticationError(
-                f"connection {self.connection.name!r}: token endpoint gave no token ({err})",
+                f"connection {self.connection.name!r}: token endpoint gave no token",
                 connection=self.connection.name,
+                detail=str(err)[:500],
             ) from None
         expires_in = raw.get("expires_in")
         expires_at = time.time() + float(expires_in) if expires_in is not None else None

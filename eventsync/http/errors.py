@@ -2,8 +2,12 @@
 
 Retryable: connection errors, timeouts, 408, 429, 5xx (and vendor codes that mean "later").
 Permanent: every other 4xx (and vendor codes that mean "this request will never work").
-Messages carry the connection name, method, path and the vendor's own words — never a query
-string (tokens and API keys travel there) and never a credential.
+An error has a **headline** (connection, method, path, status, vendor code: never a query
+string, where tokens and API keys travel, and never a credential) and a **detail**: the vendor's
+own words, which often quote the record (an email, a name). `str(err)` is both, for places that
+keep it sealed or show it to an operator (the event store, the CLI); what leaves as a Temporal
+failure carries the headline as its message and the detail in its encrypted details
+(activities/errors.py), so worker logs of a failed activity hold no registrant data.
 """
 
 from __future__ import annotations
@@ -27,12 +31,22 @@ class HTTPCallError(Exception):
         status: int | None = None,
         vendor_code: str | None = None,
         retry_after: float | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.connection = connection
         self.status = status
         self.vendor_code = vendor_code
         self.retry_after = retry_after
+        self.detail = detail
+
+    @property
+    def headline(self) -> str:
+        """What failed, without the vendor's words: safe for logs."""
+        return str(self.args[0])
+
+    def __str__(self) -> str:
+        return f"{self.headline}: {self.detail}" if self.detail else self.headline
 
 
 class RetryableHTTPError(HTTPCallError):
@@ -90,17 +104,19 @@ def error_for_response(connection: str, response: httpx.Response) -> HTTPCallErr
     if status < 400:
         return None
     where = describe(response.request)
-    message = f"connection {connection!r}: {where} answered HTTP {status}: {body_snippet(response)}"
+    message = f"connection {connection!r}: {where} answered HTTP {status}"
+    detail = body_snippet(response)
     if is_retryable_status(status):
         return RetryableHTTPError(
             message,
             connection=connection,
             status=status,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            detail=detail,
         )
     if status == 401:
-        return AuthenticationError(message, connection=connection, status=status)
-    return PermanentHTTPError(message, connection=connection, status=status)
+        return AuthenticationError(message, connection=connection, status=status, detail=detail)
+    return PermanentHTTPError(message, connection=connection, status=status, detail=detail)
 
 
 def error_for_transport(
@@ -108,3 +124,9 @@ def error_for_transport(
 ) -> RetryableHTTPError:
     kind = "timed out" if isinstance(err, httpx.TimeoutException) else f"failed ({type(err).__name__})"
     return RetryableHTTPError(f"connection {connection!r}: {describe(request)} {kind}", connection=connection)
+
+
+def loggable(err: BaseException) -> str:
+    """An error as a log line may carry it: an HTTP error's headline (the vendor's words quote
+    records), any other error's type and message."""
+    return err.headline if isinstance(err, HTTPCallError) else f"{type(err).__name__}: {err}"

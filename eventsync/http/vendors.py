@@ -63,16 +63,27 @@ class MarketoRules(VendorRules):
         if not codes:
             return None
         code = codes[0]
-        message = f"connection {connection!r}: {describe(response.request)} failed with Marketo code {code}: {body_snippet(response)}"
+        message = f"connection {connection!r}: {describe(response.request)} failed with Marketo code {code}"
+        detail = body_snippet(response)
         if code == "607":  # daily quota: resets at 00:00 US Central; the caller decides how to wait
             return RetryableHTTPError(
-                message, connection=connection, status=200, vendor_code=code, retry_after=3600.0
+                message,
+                connection=connection,
+                status=200,
+                vendor_code=code,
+                retry_after=3600.0,
+                detail=detail,
             )
         if code in self.RETRYABLE:
             return RetryableHTTPError(
-                message, connection=connection, status=200, vendor_code=code, retry_after=self.RETRYABLE[code]
+                message,
+                connection=connection,
+                status=200,
+                vendor_code=code,
+                retry_after=self.RETRYABLE[code],
+                detail=detail,
             )
-        return PermanentHTTPError(message, connection=connection, status=200, vendor_code=code)
+        return PermanentHTTPError(message, connection=connection, status=200, vendor_code=code, detail=detail)
 
 
 class SalesforceRules(VendorRules):
@@ -82,11 +93,12 @@ class SalesforceRules(VendorRules):
         err = error_for_response(connection, response)
         if err is not None and response.status_code == 403 and "REQUEST_LIMIT_EXCEEDED" in response.text:
             return RetryableHTTPError(
-                str(err),
+                err.headline,
                 connection=connection,
                 status=403,
                 vendor_code="REQUEST_LIMIT_EXCEEDED",
                 retry_after=300.0,
+                detail=err.detail,
             )
         return err
 
