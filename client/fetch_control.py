@@ -34,6 +34,7 @@ from client.schedules import current_input
 from eventsync.definitions.fetches import FetchDefinition
 from eventsync.fetch import checkpoint as cp
 from eventsync.fetch.models import FetchProgress, FetchRunResult, PageResult, ResetRequest
+from eventsync.logs import escape_controls
 from workflows.fetch import FetchWorkflow, schedule_id
 
 
@@ -46,7 +47,7 @@ class RunParked(FetchControlError):
 
     def __init__(self, name: str, run_id: str, reason: str | None) -> None:
         super().__init__(
-            f"fetch {name!r} parked (workflow {run_id}): {reason or 'no reason recorded'}\n"
+            f"fetch {name!r} parked (workflow {run_id}): {escape_controls(reason) if reason else 'no reason recorded'}\n"
             f"  fix the cause, then: eventsync fetch resume {name}   (it runs the worker's current definition)"
         )
         self.reason = reason

@@ -19,6 +19,7 @@ from client.commands.common import (
     profile_env_option,
     run,
 )
+from eventsync.logs import escape_controls
 
 T = TypeVar("T")
 
@@ -187,7 +188,7 @@ def status(name: str, address: str | None, namespace: str | None) -> None:
             click.echo(f"    resumed with definition {change.current} (was {change.previous or 'unpinned'})")
         if p.last_error:
             label = "parked on" if p.status == "parked" else "last error"
-            click.echo(f"    {label}: {p.last_error}")
+            click.echo(f"    {label}: {escape_controls(p.last_error)}")
         if p.status == "parked":
             click.echo(
                 f"    fix the cause, then: eventsync fetch resume {name}  (runs the worker's current definition)"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,21 +14,22 @@ from typing import Any
 
 import click
 
-from client.commands.common import Temporal, connect, definitions_option, load, pick, temporal_options
+from client.commands.common import (
+    Temporal,
+    connect,
+    definitions_option,
+    load,
+    pick,
+    temporal_options,
+)
 from client.flow_control import explain, operate, parked, parse_time, replay
+from eventsync.logs import escape_controls
 from eventsync.store import open_store
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def known_flow(flow: str) -> str:
     """A flow the event store knows, or a usage error with the nearest names."""
     return pick("flow with events in the store", flow, open_store().flows())
-
-
-def clean(text: str) -> str:
-    """Vendor text as it may be printed: control characters (a terminal's escapes) made visible."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _when(ts: float) -> str:
@@ -57,8 +57,8 @@ def list_cmd(flow: str | None, as_json: bool) -> None:
     for row in rows:
         held = f", {row['held']} later event(s) held" if row["held"] else ""
         click.echo(
-            f"{row['flow']}  {clean(row['record_key'])}  since {_when(row['since'])}  event {clean(row['event_id'])}  "
-            f"attempts {row['attempts']}{held}: {clean(row['reason'])}"
+            f"{row['flow']}  {escape_controls(row['record_key'])}  since {_when(row['since'])}  event {escape_controls(row['event_id'])}  "
+            f"attempts {row['attempts']}{held}: {escape_controls(row['reason'])}"
         )
 
 
@@ -119,7 +119,9 @@ def explain_cmd(flow: str, record: str, as_json: bool) -> None:
     if not entries:
         click.echo(f"flow {flow}: nothing known about record {record} (never received, or older than kept)")
     for e in entries:
-        click.echo(f"{_when(e['at'])}  {e['event_type'] or '-'}  {clean(e['event_id'])}\n    {clean(describe(e))}")
+        click.echo(
+            f"{_when(e['at'])}  {e['event_type'] or '-'}  {escape_controls(e['event_id'])}\n    {escape_controls(describe(e))}"
+        )
 
 
 def describe(e: dict[str, Any]) -> str:
@@ -199,7 +201,14 @@ def replay_cmd(
 
     async def go() -> int:
         return await replay(
-            await connect(temporal), defs, flow_name, after, before, codes, task_queue or TASK_QUEUE, source=source
+            await connect(temporal),
+            defs,
+            flow_name,
+            after,
+            before,
+            codes,
+            task_queue or TASK_QUEUE,
+            source=source,
         )
 
     from eventsync.http import HTTPCallError

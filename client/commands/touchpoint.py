@@ -28,6 +28,7 @@ from client.commands.common import (
 )
 from client.queries import NoAnswer, ask
 from eventsync.definitions import Definitions
+from eventsync.logs import escape_controls
 from eventsync.platform.api import Kind
 from workflows import search_attributes as sa
 from workflows.touchpoint import (
@@ -80,7 +81,12 @@ def reprocess_input(
     # Names only, and the hash of the definition as this file has it: the worker runs its own
     # definition and connections (docs/security.md) and parks the run if its definition differs.
     return ReprocessInput(
-        name=tp.name, account=tp.account, event=event, kinds=kinds, since=since, definition_hash=content_hash(tp)
+        name=tp.name,
+        account=tp.account,
+        event=event,
+        kinds=kinds,
+        since=since,
+        definition_hash=content_hash(tp),
     )
 
 
@@ -133,7 +139,7 @@ async def follow(
     if parked is not None:
         task.cancel()
         fail(
-            f"reprocess {handle.id} parked: {parked.parked_reason}\n"
+            f"reprocess {handle.id} parked: {escape_controls(parked.parked_reason or '')}\n"
             f"  fix the cause, then: eventsync touchpoint resume {resume_hint}".rstrip(),
             code=PARKED_EXIT,
         )
@@ -188,7 +194,7 @@ def reprocess(
             if p.problems:
                 click.echo(f"{len(p.problems)} problem(s), first ones:")
                 for line in p.problems[:20]:
-                    click.echo(f"  {line}")
+                    click.echo(f"  {escape_controls(line)}")
 
     run(main())
 
@@ -222,7 +228,7 @@ def status(account: str, event: str, as_json: bool, address: str | None, namespa
             if p.definition_hash:
                 click.echo(f"  definition {p.definition_hash}")
             for line in p.problems[:20]:
-                click.echo(f"  {line}")
+                click.echo(f"  {escape_controls(line)}")
 
     run(main())
 

@@ -59,3 +59,20 @@ async def test_a_mistyped_flow_or_record_is_an_error_with_the_nearest_names(
     assert code == 2 and "no parked record" in out, out
     code, out = await _cli(client, "explain", "--flow", typo, "--record", "T1")
     assert code == 2 and f"did you mean {flow.name!r}" in out, out
+
+
+async def test_text_from_outside_is_printed_with_its_control_characters_escaped(
+    client: Client, task_queue: str
+) -> None:
+    with destination() as dest:
+        defs, flow = flow_def(dest.url, shards=1)
+        async with httpx.AsyncClient(timeout=30) as http:
+            with receiver(client, defs, task_queue) as rx:
+                doc = event("C1", 0)
+                # A webhook's id is the sender's text: a terminal escape and a forged line.
+                doc["id"] = "evt-\x1b[2J\nFORGED line"
+                assert (await post_event(http, rx.url, doc)).status_code == 200
+    code, out = await _cli(client, "explain", "--flow", flow.name, "--record", "C1")
+    assert code == 0, out
+    assert "evt-\\x1b[2J\\nFORGED line" in out, out
+    assert "\x1b" not in out and "\nFORGED" not in out, out
