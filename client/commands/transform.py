@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from client.commands.common import fail
+from eventsync.definitions.loader import line_of
 from eventsync.transforms import TransformError, jolt
 
 
@@ -47,18 +47,9 @@ def _read(what: str, source: str) -> tuple[Any, Any, str]:
 
 
 def _line(tree: Any, loc: tuple[str | int, ...]) -> int | None:
-    line = None
+    # A chain's error location starts with its index; a single operation's file has no list.
     node = tree if isinstance(tree, list) or not loc or not isinstance(loc[0], int) else [tree]
-    for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.key(part)[0] + 1
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            line = node.lc.item(part)[0] + 1
-            node = node[part]
-        else:
-            break
-    return line
+    return line_of(node, loc)
 
 
 def _dump(value: Any) -> str:

@@ -90,7 +90,8 @@ def _walk(node: Any, loc: tuple[Any, ...], default: int | None) -> tuple[int | N
     return line, tuple(kept)
 
 
-def _line_of(node: Any, loc: tuple[Any, ...], default: int | None) -> int | None:
+def line_of(node: Any, loc: tuple[Any, ...], default: int | None = None) -> int | None:
+    """1-based line of the deepest part of ``loc`` found in a ruamel tree (``default`` if none)."""
     return _walk(node, loc, default)[0]
 
 
@@ -335,7 +336,7 @@ def _semantic_checks(
         o = origins.get((section, index))
         if o is None:
             return "", None
-        return o.file, _line_of(o.node, loc, o.line)
+        return o.file, line_of(o.node, loc, o.line)
 
     for section in ("connections", "flows", "fetches"):
         seen: dict[str, int] = {}
@@ -393,7 +394,7 @@ def _semantic_checks(
                 problems.append(
                     Problem(
                         o.file if o else "",
-                        _line_of(o.node, (key,), o.line) if o else None,
+                        line_of(o.node, (key,), o.line) if o else None,
                         f"touchpoint.{key}",
                         f"unknown connection {tp_ref!r}",
                         f"define it under connections: (defined: {', '.join(sorted(known)) or 'none'})",
@@ -403,7 +404,7 @@ def _semantic_checks(
             problems.append(
                 Problem(
                     o.file if o else "",
-                    _line_of(o.node, ("name",), o.line) if o else None,
+                    line_of(o.node, ("name",), o.line) if o else None,
                     "touchpoint.name",
                     f"{defs.touchpoint.name!r} is also a flow's name; the Touchpoint sync runs as a flow",
                     "give the touchpoint section another name:",

@@ -55,6 +55,17 @@ _PROCESS = uuid.uuid4().hex[:8]
 _SEARCH_SPECIAL = re.compile(r"[*\\]")
 
 
+def _ambiguous(event_id: str, ids: list[str]) -> ItemResult:
+    """Two or more contacts with one address: writing to either would be a guess."""
+    return ItemResult(
+        event_id,
+        "rejected",
+        None,
+        f"ambiguous: {len(ids)} Eloqua contacts have this email address "
+        f"(ids {', '.join(sorted(ids))}); merge them in Eloqua, then retry",
+    )
+
+
 @dataclass
 class _Rec:
     item: DeliveryItem
@@ -193,13 +204,7 @@ class EloquaAdapter:
                 if str(h.get("emailAddress") or "").lower() == email.lower()
             ]
             if len(hits) > 1:
-                r.failed = ItemResult(
-                    r.item.event_id,
-                    "rejected",
-                    None,
-                    f"ambiguous: {len(hits)} Eloqua contacts have this email address "
-                    f"(ids {', '.join(sorted(str(h['id']) for h in hits))}); merge them in Eloqua, then retry",
-                )
+                r.failed = _ambiguous(r.item.event_id, [str(h["id"]) for h in hits])
                 return
             if hits:
                 cid = str(hits[0]["id"])
@@ -342,13 +347,7 @@ class EloquaAdapter:
             if len(hits) > 1:
                 # Two contacts with one address: which one the import wrote is unknown, so the
                 # follow-up steps (list, activity, form) must not guess.
-                r.failed = ItemResult(
-                    r.item.event_id,
-                    "rejected",
-                    None,
-                    f"ambiguous: {len(hits)} Eloqua contacts have this email address "
-                    f"(ids {', '.join(sorted(hits))}); merge them in Eloqua, then retry",
-                )
+                r.failed = _ambiguous(r.item.event_id, list(hits))
             elif hits:
                 [(cid, c)] = hits.items()
                 r.contact_id = cid
