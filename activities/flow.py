@@ -127,8 +127,6 @@ async def pump(inp: PumpInput) -> PumpResult:
         heartbeat=lambda offset: activity.heartbeat(offset),
         delivered_after=lambda seconds: telemetry.record_delivery_latency(flow.name, destination, seconds),
     )
-    if report.parked:
-        telemetry.record_parked(flow.name, len(report.parked))
     parked, count = await _parked(flow.name, inp.shard)
     return PumpResult(
         batches=report.batches, delivered=report.delivered, skipped=report.skipped, retried=report.retried,
@@ -145,7 +143,5 @@ async def operate(inp: OperateInput) -> OperateResult:
     now = activity.info().current_attempt_scheduled_time.timestamp()
     fn = store.retry if inp.action == "retry" else store.discard
     records = await in_thread(fn, inp.flow, inp.shard, inp.record, inp.by, inp.reason, now)
-    if records:  # retried or discarded, they leave the retry queue either way
-        telemetry.record_parked(inp.flow, -len(records))
     parked, count = await _parked(inp.flow, inp.shard)
     return OperateResult(records=records, parked=parked, parked_count=count)

@@ -17,7 +17,7 @@ Attribute values are names (flow, fetch, destination, reason, outcome), never re
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +41,9 @@ def _counter(name: str, **kw: Any) -> metrics.Counter:
     return _meter.create_counter(name, **kw)
 
 
-def _up_down(name: str, **kw: Any) -> metrics.UpDownCounter:
+def _gauge(name: str, **kw: Any) -> metrics.ObservableGauge:
     METRICS[name] = "gauge"
-    return _meter.create_up_down_counter(name, **kw)
+    return _meter.create_observable_gauge(name, **kw)
 
 
 def _histogram(name: str, **kw: Any) -> metrics.Histogram:
@@ -65,8 +65,30 @@ deliveries = _counter(
     unit="{delivery}",
     description="Destination deliveries by flow, destination and outcome (ok, rejected, failed)",
 )
-parked = _up_down(
-    "eventsync.parked", unit="{record}", description="Records waiting in the retry queue, by flow"
+# The retry queue is read from the event store when metrics are collected, not counted up and
+# down by the process that parked or retried: a restarted worker, or one that did not do the
+# parking, still shows what is parked. Every worker shows the same store: take max, not sum.
+_parked_reader: Callable[[], Mapping[str, int]] | None = None
+_parked_flows: set[str] = set()
+
+
+def _observe_parked(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    reader = _parked_reader
+    if reader is None:
+        return []
+    try:
+        counts = dict(reader())
+    except Exception:  # noqa: BLE001 - the store is down: no point this time rather than a false 0
+        return []
+    _parked_flows.update(counts)  # a flow whose queue emptied shows 0, not nothing
+    return [metrics.Observation(counts.get(flow, 0), {"flow": flow}) for flow in sorted(_parked_flows)]
+
+
+parked = _gauge(
+    "eventsync.parked",
+    callbacks=[_observe_parked],
+    unit="{record}",
+    description="Records waiting in the retry queue, by flow (read from the event store)",
 )
 delivery_latency = _histogram(
     "eventsync.delivery.latency",
@@ -110,8 +132,10 @@ def record_delivery_latency(flow: str, destination: str, seconds: float) -> None
     delivery_latency.record(seconds, {"flow": flow, "destination": destination})
 
 
-def record_parked(flow: str, delta: int) -> None:
-    parked.add(delta, {"flow": flow})
+def observe_parked(reader: Callable[[], Mapping[str, int]] | None) -> None:
+    """Where the `eventsync.parked` gauge reads its counts ({flow: parked records}); None: nowhere."""
+    global _parked_reader
+    _parked_reader = reader
 
 
 def record_fetch_page(fetch: str, records: int) -> None:

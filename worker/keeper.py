@@ -4,7 +4,7 @@ outcomes older than the retention window are pruned from the event store.
 Receivers start a shard after they store its first events, but an event stored while Temporal
 was unreachable (or a shard terminated by hand) would wait forever without this: at start and
 every `EVERY_S` the worker starts (idempotently) each shard of its own flows that has pending
-events in the store.
+events in the store. While it runs, the retry-queue gauge reads its flows' counts from the store.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from temporalio.client import Client
 
 from client.shards import ensure_shard
+from eventsync import telemetry
 from eventsync.definitions import Definitions
 from eventsync.store import StoreUnavailable, open_store
 from eventsync.store.sql import DEFAULT_RETENTION_DAYS, RETENTION_ENV
@@ -61,14 +62,23 @@ class Keeper:
                 log.info("pruned %d settled event(s) older than the retention window", gone)
         return started
 
+    def parked(self) -> dict[str, int]:
+        """This worker's flows' retry queues, for the `eventsync.parked` gauge (read at collection,
+        on the metrics exporter's thread: the store keeps one connection per thread)."""
+        return {f: n for f, n in open_store().parked_by_flow().items() if f in self.flows}
+
     async def run(self) -> None:
-        while True:
-            try:
-                await self.once()
-            except StoreUnavailable as err:
-                log.warning("keeper: %s", err)
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:  # noqa: BLE001 - housekeeping must never stop the worker
-                log.warning("keeper: %s: %s", type(err).__name__, err)
-            await asyncio.sleep(EVERY_S)
+        telemetry.observe_parked(self.parked)
+        try:
+            while True:
+                try:
+                    await self.once()
+                except StoreUnavailable as err:
+                    log.warning("keeper: %s", err)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - housekeeping must never stop the worker
+                    log.warning("keeper: %s: %s", type(err).__name__, err)
+                await asyncio.sleep(EVERY_S)
+        finally:
+            telemetry.observe_parked(None)

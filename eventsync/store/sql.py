@@ -462,6 +462,12 @@ class EventStore:
                 )
         return out
 
+    def parked_by_flow(self) -> dict[str, int]:
+        """Records in the retry queue, per flow (what the `eventsync.parked` gauge shows)."""
+        with self._tx(write=False) as cur:
+            cur.execute("SELECT flow, COUNT(*) FROM records WHERE parked = 1 GROUP BY flow")
+            return {str(flow): int(n) for flow, n in cur.fetchall()}
+
     def parked_count(self, flow: str, shard: int) -> int:
         with self._tx(write=False) as cur:
             cur.execute("SELECT COUNT(*) FROM records WHERE flow = ? AND shard = ? AND parked = 1", (flow, shard))

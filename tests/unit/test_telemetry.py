@@ -16,20 +16,26 @@ def test_flow_and_fetch_metrics_are_recorded() -> None:
     telemetry.record_decision("telemetry-probe", "skip", "tag rule 'vip' did not match")
     telemetry.record_delivery("telemetry-probe", "salesforce", "ok")
     telemetry.record_delivery_latency("telemetry-probe", "salesforce", 0.25)
-    telemetry.record_parked("telemetry-probe", 2)
-    telemetry.record_parked("telemetry-probe", -1)
+    telemetry.observe_parked(lambda: {"telemetry-probe": 1})
     telemetry.record_fetch_page("telemetry-probe-fetch", 500)
     telemetry.record_rate_limit_wait("telemetry-probe-dest", 1.5)
-    assert ({"flow": "telemetry-probe", "source": "webhook"}, 1.0) in metric_points("eventsync.events.received")
+    assert ({"flow": "telemetry-probe", "source": "webhook"}, 1.0) in metric_points(
+        "eventsync.events.received"
+    )
     assert (
         {"flow": "telemetry-probe", "decision": "skip", "reason": "tag rule 'vip' did not match"},
         1.0,
     ) in metric_points("eventsync.decisions")
     assert ({"flow": "telemetry-probe"}, 1.0) in metric_points("eventsync.parked")
+    telemetry.observe_parked(lambda: {})  # its queue emptied: 0, not a vanished series
+    assert ({"flow": "telemetry-probe"}, 0.0) in metric_points("eventsync.parked")
+    telemetry.observe_parked(None)
     assert ({"fetch": "telemetry-probe-fetch"}, 500.0) in metric_points("eventsync.fetch.records")
     # Other tests in this process deliver too; this flow name is this test's own.
     [latency_sum] = [
-        v for attrs, v in metric_points("eventsync.delivery.latency") if attrs.get("flow") == "telemetry-probe"
+        v
+        for attrs, v in metric_points("eventsync.delivery.latency")
+        if attrs.get("flow") == "telemetry-probe"
     ]
     assert latency_sum == pytest.approx(0.25)
     assert ({"destination": "telemetry-probe-dest"}, 1.0) in metric_points("eventsync.rate_limit.waits")

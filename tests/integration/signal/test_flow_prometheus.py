@@ -1,6 +1,7 @@
 """Signal-flow metrics move where the things happen, seen through a real worker's Prometheus
 endpoint (issue 14 item 5): deliveries and their latency as events go out, the retry-queue gauge
-up when a record parks and down again when an operator discards it."""
+up when a record parks, the same after a worker restart, and down again when an operator
+discards it."""
 
 from __future__ import annotations
 
@@ -46,10 +47,14 @@ async def _until(port: int, metric: str, want: float, **labels: str) -> str:
         if _value(text, metric, **labels) == want:
             return text
         await asyncio.sleep(0.2)
-    raise AssertionError(f"{metric}{labels} never reached {want}: {[line for line in text.splitlines() if metric in line]}")
+    raise AssertionError(
+        f"{metric}{labels} never reached {want}: {[line for line in text.splitlines() if metric in line]}"
+    )
 
 
-def _worker(client: Client, task_queue: str, defs_file: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _worker(
+    client: Client, task_queue: str, defs_file: Path, port: int, log: Path
+) -> subprocess.Popen[bytes]:
     """`eventsync worker` as a user runs it, with its Prometheus endpoint on `port`."""
     return subprocess.Popen(
         [sys.executable, "-m", "client", "worker", "-d", str(defs_file),
@@ -76,13 +81,21 @@ async def test_deliveries_latency_and_the_retry_queue_gauge_reach_prometheus(
                     for code in ("OK1", "OK2"):
                         assert (await post_event(http, rx.url, event(code, 0))).status_code == 200
                     await wait_for(dest, lambda d: d.seqs("OK1") and d.seqs("OK2"))
-                    text = await _until(port, "eventsync_deliveries_total", 2, flow=flow.name, outcome="delivered")
+                    text = await _until(
+                        port, "eventsync_deliveries_total", 2, flow=flow.name, outcome="delivered"
+                    )
                     assert _value(text, "eventsync_delivery_latency_seconds_count", flow=flow.name) == 2
                     assert _value(text, "eventsync_delivery_latency_seconds_sum", flow=flow.name) > 0
 
                     assert (await post_event(http, rx.url, event("BAD", 0))).status_code == 200
                     await _until(port, "eventsync_parked", 1, flow=flow.name)
                     assert [p.record_key for p in await parked(flow.name)] == ["BAD"]
+                    # A worker that did not park it (restarted, or another one) shows it too.
+                    worker.terminate()
+                    worker.wait(timeout=20)
+                    port = free_port()
+                    worker = _worker(client, task_queue, defs_file, port, log)
+                    await _until(port, "eventsync_parked", 1, flow=flow.name)
                     assert await operate(client, "discard", flow.name, "BAD", "test", "bad on purpose") == 1
                     await _until(port, "eventsync_parked", 0, flow=flow.name)
         finally:
